@@ -1,0 +1,154 @@
+"""The SQLite schema of the embedded store, and the conversions between rows and values.
+
+SQLite is the durable truth of the embedded backend: WAL journal, one transaction per
+writer batch, so a crash (even SIGKILL) never leaves half a batch behind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from typing import Any
+
+import orjson
+
+SCHEMA_VERSION = "1"
+
+DDL = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY, started TEXT NOT NULL, finished TEXT, note TEXT, summary TEXT
+);
+CREATE TABLE IF NOT EXISTS sources (
+    id INTEGER PRIMARY KEY, path TEXT NOT NULL, UNIQUE(path)
+);
+CREATE TABLE IF NOT EXISTS files (
+    sha256 TEXT PRIMARY KEY, path TEXT NOT NULL, kind TEXT, rows INTEGER,
+    status TEXT NOT NULL, run TEXT, updated TEXT
+);
+CREATE TABLE IF NOT EXISTS parties (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL DEFAULT '',
+    code TEXT NOT NULL DEFAULT '',
+    region TEXT NOT NULL DEFAULT '',
+    start TEXT, end TEXT,
+    status TEXT NOT NULL DEFAULT '',
+    flags TEXT NOT NULL DEFAULT '',
+    attrs TEXT,
+    primary_rank INTEGER NOT NULL DEFAULT 0,
+    src INTEGER, row INTEGER, run TEXT
+);
+CREATE INDEX IF NOT EXISTS parties_code ON parties(code) WHERE code != '';
+CREATE TABLE IF NOT EXISTS names (
+    id INTEGER PRIMARY KEY,
+    party TEXT NOT NULL,
+    name TEXT NOT NULL,
+    nkey TEXT NOT NULL,
+    start TEXT, end TEXT,
+    src INTEGER, row INTEGER, run TEXT,
+    UNIQUE(party, name, start)
+);
+CREATE INDEX IF NOT EXISTS names_nkey ON names(nkey);
+CREATE VIRTUAL TABLE IF NOT EXISTS names_fts USING fts5(
+    nkey, content='names', content_rowid='id', tokenize='trigram'
+);
+CREATE TRIGGER IF NOT EXISTS names_ai AFTER INSERT ON names BEGIN
+    INSERT INTO names_fts(rowid, nkey) VALUES (new.id, new.nkey);
+END;
+CREATE TRIGGER IF NOT EXISTS names_ad AFTER DELETE ON names BEGIN
+    INSERT INTO names_fts(names_fts, rowid, nkey) VALUES ('delete', old.id, old.nkey);
+END;
+CREATE TABLE IF NOT EXISTS links (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: the index loads links by growing id
+    fid TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    src INTEGER NOT NULL,
+    dst INTEGER NOT NULL,
+    start INTEGER, end INTEGER,
+    ratio REAL, amount REAL,
+    title TEXT NOT NULL DEFAULT '',
+    origin TEXT NOT NULL DEFAULT '',
+    srcfile INTEGER, row INTEGER, run TEXT
+);
+CREATE INDEX IF NOT EXISTS links_dst ON links(dst, kind);
+CREATE TABLE IF NOT EXISTS link_mutations (
+    id INTEGER PRIMARY KEY, version INTEGER NOT NULL, link INTEGER NOT NULL, what TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS records (
+    id INTEGER PRIMARY KEY,
+    fid TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    start TEXT, end TEXT,
+    target TEXT NOT NULL DEFAULT '',
+    attrs TEXT,
+    srcfile INTEGER, row INTEGER, run TEXT
+);
+CREATE INDEX IF NOT EXISTS records_subject ON records(subject);
+CREATE INDEX IF NOT EXISTS records_kind ON records(kind);
+CREATE INDEX IF NOT EXISTS records_target ON records(target) WHERE target != '';
+CREATE TABLE IF NOT EXISTS aliases (
+    unresolved TEXT PRIMARY KEY, resolved TEXT NOT NULL, reason TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rejections (
+    id INTEGER PRIMARY KEY, file TEXT NOT NULL, row INTEGER NOT NULL, col TEXT NOT NULL,
+    value TEXT NOT NULL, reason TEXT NOT NULL, run TEXT,
+    UNIQUE(file, row, col, reason)
+);
+CREATE TABLE IF NOT EXISTS code_observations (
+    id INTEGER PRIMARY KEY, code TEXT NOT NULL, normalised TEXT NOT NULL, name TEXT NOT NULL,
+    valid INTEGER NOT NULL, kind TEXT NOT NULL, srcfile INTEGER, row INTEGER, run TEXT,
+    UNIQUE(srcfile, row, kind, code)
+);
+"""
+
+
+def connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
+    """Open the database with the pragmas the store relies on."""
+    if readonly:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False, isolation_level=None)
+    else:
+        conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    conn.execute("PRAGMA busy_timeout = 30000")
+    if not readonly:
+        conn.execute("PRAGMA journal_mode = WAL")
+    # NORMAL in WAL mode: a committed batch survives a process crash (SIGKILL); only a
+    # power cut may lose the newest batches, and never leaves a partial one.
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA cache_size = -262144")  # 256 MiB page cache
+    conn.execute("PRAGMA temp_store = MEMORY")
+    return conn
+
+
+def iso(d: dt.date | None) -> str | None:
+    """A date as ISO text for storage."""
+    return d.isoformat() if d is not None else None
+
+
+def from_iso(text: str | None) -> dt.date | None:
+    """An ISO date from storage."""
+    return dt.date.fromisoformat(text) if text else None
+
+
+def ordinal(d: dt.date | None) -> int | None:
+    """A date as its proleptic ordinal (links keep dates as integers for the index)."""
+    return d.toordinal() if d is not None else None
+
+
+def from_ordinal(n: int | None) -> dt.date | None:
+    """A date from its ordinal."""
+    return dt.date.fromordinal(n) if n is not None else None
+
+
+def dumps(value: dict[str, Any] | None) -> str | None:
+    """A JSON attribute dict for storage (None when empty)."""
+    if not value:
+        return None
+    return orjson.dumps(value, default=str).decode()
+
+
+def loads(text: str | None) -> dict[str, Any]:
+    """A JSON attribute dict from storage."""
+    return orjson.loads(text) if text else {}

@@ -1,0 +1,234 @@
+"""Identifier checks: USCC (GB 32100-2015), organisation code (GB 11714), resident ID (GB 11643).
+
+Use :func:`check_uscc` / :func:`check_resident_id` to validate what a file says, and
+:func:`masked_matches` to compare a court list's masked number with a full one.
+All functions take the identifier as given and normalise it themselves (NFKC, upper case,
+spaces removed), so ``９１１１…`` typed with full-width digits is still recognised.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_VALUE = {c: i for i, c in enumerate(USCC_ALPHABET)}
+_USCC_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))
+_ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+
+NO_CODE = "00000000000000000X"
+"""Placeholder that individual businesses without a code carry: "no code", not invalid."""
+
+MASK_CHARS = "*"
+
+# GB 32100-2015 table 1: registration authority (position 1) and organisation type (2).
+REGISTRATION_AUTHORITIES: dict[str, tuple[str, dict[str, str]]] = {
+    "1": ("机构编制", {"1": "机关", "2": "事业单位", "3": "中央编办直接管理机构编制的群众团体", "9": "其他"}),
+    "2": ("外交", {"1": "外国常驻新闻机构", "9": "其他"}),
+    "3": (
+        "司法行政",
+        {"1": "律师执业机构", "2": "公证处", "3": "基层法律服务所", "4": "司法鉴定机构", "5": "仲裁委员会", "9": "其他"},
+    ),
+    "4": ("文化", {"1": "外国在华文化中心", "9": "其他"}),
+    "5": ("民政", {"1": "社会团体", "2": "民办非企业单位", "3": "基金会", "9": "其他"}),
+    "6": ("旅游", {"1": "外国旅游部门常驻代表机构", "2": "港澳台地区旅游部门常驻内地(大陆)代表机构", "9": "其他"}),
+    "7": ("宗教", {"1": "宗教活动场所", "2": "宗教院校", "9": "其他"}),
+    "8": ("工会", {"1": "基层工会", "9": "其他"}),
+    "9": ("工商", {"1": "企业", "2": "个体工商户", "3": "农民专业合作社"}),
+    "A": ("中央军委改革和编制办公室", {"1": "军队事业单位", "9": "其他"}),
+    "N": ("农业", {"1": "组级集体经济组织", "2": "村级集体经济组织", "3": "乡镇级集体经济组织", "9": "其他"}),
+    "Y": ("其他", {"1": "其他"}),
+}
+
+
+def normalise_code(raw: str) -> str:
+    """Return ``raw`` as NFKC, upper case, without whitespace or hyphens."""
+    text = unicodedata.normalize("NFKC", raw or "")
+    return "".join(ch for ch in text if not ch.isspace() and ch != "-").upper()
+
+
+def uscc_check_char(first17: str) -> str:
+    """Return the GB 32100 check character for the first 17 characters of a USCC."""
+    total = sum(_USCC_VALUE[c] * w for c, w in zip(first17, _USCC_WEIGHTS, strict=True))
+    return USCC_ALPHABET[(31 - total % 31) % 31]
+
+
+def _org_char_value(c: str) -> int:
+    if c.isdigit():
+        return ord(c) - 48
+    return ord(c) - 55  # A=10 … Z=35
+
+
+def org_code_check_char(body8: str) -> str:
+    """Return the GB 11714 check character for an 8-character organisation code body."""
+    total = sum(_org_char_value(c) * w for c, w in zip(body8, _ORG_WEIGHTS, strict=True))
+    value = 11 - total % 11
+    if value == 10:
+        return "X"
+    if value == 11:
+        return "0"
+    return str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class UsccCheck:
+    """The verdict on one USCC: ``valid`` and, when not, ``reason`` (in Chinese and English)."""
+
+    code: str
+    valid: bool
+    reason: str = ""
+    no_code: bool = False
+
+    @property
+    def division(self) -> str:
+        return self.code[2:8] if self.valid else ""
+
+
+@lru_cache(maxsize=1 << 18)
+def check_uscc(raw: str) -> UsccCheck:
+    """Validate a unified social credit code: length, alphabet, both check characters."""
+    code = normalise_code(raw)
+    if code == NO_CODE:
+        return UsccCheck(code, False, "无代码占位符 (no-code placeholder)", no_code=True)
+    if len(code) != 18:
+        return UsccCheck(code, False, f"长度应为18位,实为{len(code)}位 (length {len(code)}, expected 18)")
+    bad = [c for c in code if c not in _USCC_VALUE]
+    if bad:
+        return UsccCheck(code, False, f"含非法字符 {''.join(bad)} (characters outside the GB 32100 alphabet)")
+    if code[0] not in REGISTRATION_AUTHORITIES:
+        return UsccCheck(code, False, f"登记管理部门代码 {code[0]} 无效 (unknown registration authority)")
+    expected = uscc_check_char(code[:17])
+    if code[17] != expected:
+        return UsccCheck(code, False, f"校验码应为 {expected} (check character should be {expected})")
+    body = code[8:16]
+    if any(not (c.isdigit() or "A" <= c <= "Z") for c in body):
+        return UsccCheck(code, False, "组织机构代码含非法字符 (bad organisation code)")
+    org_check = org_code_check_char(body)
+    if code[16] != org_check:
+        return UsccCheck(
+            code, False, f"组织机构代码校验码应为 {org_check} (organisation-code check should be {org_check})"
+        )
+    return UsccCheck(code, True)
+
+
+def is_valid_uscc(raw: str) -> bool:
+    """True when ``raw`` is a valid USCC."""
+    return check_uscc(raw).valid
+
+
+@dataclass(frozen=True, slots=True)
+class UsccParts:
+    """The decoded fields of a valid USCC."""
+
+    authority_code: str
+    authority: str
+    type_code: str
+    organisation_type: str
+    division: str
+    organisation_code: str  # 9 characters, e.g. 60003734-1 without the hyphen
+
+
+def decode_uscc(raw: str) -> UsccParts:
+    """Return the registration authority, organisation type, division and organisation code."""
+    result = check_uscc(raw)
+    if not result.valid:
+        raise ValueError(f"invalid USCC {raw!r}: {result.reason}")
+    code = result.code
+    authority, types = REGISTRATION_AUTHORITIES[code[0]]
+    return UsccParts(
+        authority_code=code[0],
+        authority=authority,
+        type_code=code[1],
+        organisation_type=types.get(code[1], "未知"),
+        division=code[2:8],
+        organisation_code=code[8:17],
+    )
+
+
+def make_uscc(authority: str, org_type: str, division: str, body8: str) -> str:
+    """Build a valid USCC from its parts (used by the demo generator and tests)."""
+    head = authority + org_type + division + body8 + org_code_check_char(body8)
+    return head + uscc_check_char(head)
+
+
+@dataclass(frozen=True, slots=True)
+class IdCheck:
+    """The verdict on one resident ID number."""
+
+    number: str
+    valid: bool
+    reason: str = ""
+    masked: bool = False
+
+
+def resident_id_check_char(first17: str) -> str:
+    """Return the GB 11643 check character for the first 17 digits."""
+    total = sum((ord(c) - 48) * w for c, w in zip(first17, _ID_WEIGHTS, strict=True))
+    return _ID_CHECK[total % 11]
+
+
+def is_masked(raw: str) -> bool:
+    """True when the identifier hides characters with ``*``."""
+    return any(c in MASK_CHARS for c in normalise_code(raw))
+
+
+@lru_cache(maxsize=1 << 18)
+def check_resident_id(raw: str, today: dt.date | None = None) -> IdCheck:
+    """Validate an 18-digit resident ID: digits, birth date, check digit. Masked IDs are
+    reported as ``masked`` (never valid: they are not a key)."""
+    number = normalise_code(raw)
+    if len(number) != 18:
+        return IdCheck(number, False, f"长度应为18位,实为{len(number)}位 (length {len(number)}, expected 18)")
+    if any(c in MASK_CHARS for c in number):
+        revealed_ok = all(c.isdigit() or c in MASK_CHARS or (i == 17 and c == "X") for i, c in enumerate(number))
+        if not revealed_ok:
+            return IdCheck(number, False, "遮蔽号码含非法字符 (masked number with bad characters)")
+        return IdCheck(number, False, "号码已遮蔽 (masked number)", masked=True)
+    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+        return IdCheck(number, False, "含非数字字符 (non-digit characters)")
+    try:
+        birth = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        return IdCheck(number, False, f"出生日期 {number[6:14]} 无效 (invalid birth date)")
+    if birth.year < 1870 or birth > (today or dt.date.today()):
+        return IdCheck(number, False, f"出生日期 {number[6:14]} 不合理 (birth date out of range)")
+    expected = resident_id_check_char(number[:17])
+    if number[17] != expected:
+        return IdCheck(number, False, f"校验码应为 {expected} (check digit should be {expected})")
+    return IdCheck(number, True)
+
+
+def is_valid_resident_id(raw: str) -> bool:
+    """True when ``raw`` is a full, valid resident ID."""
+    return check_resident_id(raw).valid
+
+
+def make_resident_id(division: str, birth: dt.date, sequence: int) -> str:
+    """Build a valid resident ID (demo generator and tests)."""
+    head = f"{division}{birth:%Y%m%d}{sequence % 1000:03d}"
+    return head + resident_id_check_char(head)
+
+
+def masked_matches(masked: str, full: str) -> bool:
+    """True when every revealed character of ``masked`` equals ``full`` at that position."""
+    m, f = normalise_code(masked), normalise_code(full)
+    if len(m) != len(f):
+        return False
+    return all(a in MASK_CHARS or a == b for a, b in zip(m, f, strict=True))
+
+
+def mask_resident_id(number: str, keep_head: int = 4, keep_tail: int = 4) -> str:
+    """Mask a resident ID for callers that may not see it, e.g. ``4101**********1234``."""
+    n = normalise_code(number)
+    if len(n) <= keep_head + keep_tail:
+        return "*" * len(n)
+    return n[:keep_head] + "*" * (len(n) - keep_head - keep_tail) + n[-keep_tail:]
+
+
+def revealed_pattern(masked: str) -> tuple[tuple[int, str], ...]:
+    """Return the (position, character) pairs a masked number reveals."""
+    return tuple((i, c) for i, c in enumerate(normalise_code(masked)) if c not in MASK_CHARS)

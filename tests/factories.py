@@ -1,0 +1,69 @@
+"""Factories for hand-made graphs: valid codes and IDs, parties, links and records."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+from graph.identifiers import make_resident_id, make_uscc
+from graph.model import Link, LinkKind, Party, PartyKind, Record, RecordKind, Source
+from graph.store import fact_id
+
+_counter = itertools.count(1)
+
+
+def d(text: str) -> dt.date:
+    """A date from ISO text."""
+    return dt.date.fromisoformat(text)
+
+
+def uscc(n: int | None = None, division: str = "410105") -> str:
+    """A valid USCC numbered ``n`` (a fresh one when None)."""
+    n = next(_counter) if n is None else n
+    return make_uscc("9", "1", division, f"{n:08d}")
+
+
+def resident_id(n: int | None = None, division: str = "410105", birth: str = "1975-06-01") -> str:
+    """A valid resident ID numbered ``n``."""
+    n = next(_counter) if n is None else n
+    born = d(birth) + dt.timedelta(days=n // 1000)
+    return make_resident_id(division, born, n % 1000)
+
+
+def firm(name: str, code: str | None = None, *, start: str = "2010-01-01", region: str = "410105", **attrs: object) -> Party:
+    """An enterprise party."""
+    code = code or uscc(division=region)
+    return Party(
+        key=f"org:{code}", kind=PartyKind.ENTERPRISE, name=name, code=code, region=region,
+        start=d(start), attrs={"_primary": 1, **attrs}, source=SRC,
+    )
+
+
+def person(name: str, number: str | None = None) -> Party:
+    """A natural person."""
+    number = number or resident_id()
+    return Party(key=f"per:{number}", kind=PartyKind.PERSON, name=name, code=number, source=SRC)
+
+
+def link(kind: LinkKind, src: Party | str, dst: Party | str, start: str | None = None, end: str | None = None,
+         ratio: float | None = None, title: str = "") -> Link:
+    """A link between two parties (or keys)."""
+    s = src if isinstance(src, str) else src.key
+    t = dst if isinstance(dst, str) else dst.key
+    return Link(
+        id=fact_id(kind, s, t, start, title), kind=kind, src=s, dst=t,
+        start=d(start) if start else None, end=d(end) if end else None, ratio=ratio, title=title, source=SRC,
+    )
+
+
+def record(kind: RecordKind, subject: Party | str, start: str | None, end: str | None = None, *, target: str = "",
+           **attrs: object) -> Record:
+    """A record about a subject."""
+    s = subject if isinstance(subject, str) else subject.key
+    return Record(
+        id=fact_id(kind, s, start, target, sorted(attrs.items())), kind=kind, subject=s,
+        start=d(start) if start else None, end=d(end) if end else None, target=target, attrs=dict(attrs), source=SRC,
+    )
+
+
+SRC = Source("factories.py", 1, "test")
