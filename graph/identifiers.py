@@ -184,11 +184,15 @@ def check_resident_id(raw: str, today: dt.date | None = None) -> IdCheck:
     if len(number) != 18:
         return IdCheck(number, False, f"长度应为18位,实为{len(number)}位 (length {len(number)}, expected 18)")
     if any(c in MASK_CHARS for c in number):
-        revealed_ok = all(c.isdigit() or c in MASK_CHARS or (i == 17 and c == "X") for i, c in enumerate(number))
+        revealed_ok = number.isascii() and all(
+            c.isdigit() or c in MASK_CHARS or (i == 17 and c == "X") for i, c in enumerate(number)
+        )
         if not revealed_ok:
             return IdCheck(number, False, "遮蔽号码含非法字符 (masked number with bad characters)")
         return IdCheck(number, False, "号码已遮蔽 (masked number)", masked=True)
-    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+    # isascii: str.isdigit() also accepts e.g. Arabic-Indic digits, which NFKC keeps and whose
+    # code points happen to pass the mod-11 check, giving a second key for the same person.
+    if not number.isascii() or not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
         return IdCheck(number, False, "含非数字字符 (non-digit characters)")
     try:
         birth = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))

@@ -101,6 +101,12 @@ class Writer(Protocol):
         ``origin`` (e.g. "registration+changes") by ``links``: used where facts are derived
         from several source rows at once, so re-deriving them is idempotent."""
 
+    def lookup_parties(self, keys: Iterable[str]) -> dict[str, Party]:
+        """Read parties as they stand inside this batch (uncommitted writes included)."""
+
+    def lookup_records(self, subjects: Iterable[str], kind: RecordKind) -> list[Record]:
+        """Read records of ``subjects`` as they stand inside this batch."""
+
     def close_link(self, link_id: str, end: dt.date) -> None:
         """Close a link on ``end`` (it no longer holds from that day)."""
 
@@ -115,6 +121,9 @@ class Writer(Protocol):
 
     def put_aliases(self, aliases: Iterable[Alias]) -> None:
         """Record that unresolved parties are known parties (replaces earlier aliases)."""
+
+    def drop_aliases(self, unresolved: Iterable[str]) -> None:
+        """Forget resolutions that no longer hold."""
 
     def mark_file(self, sha256: str, path: str, kind: str, rows: int, status: str) -> None:
         """Record a file's ingest state ("partial" while running, "complete" at the end)."""
@@ -134,6 +143,10 @@ class View(Protocol):
 
     def iter_parties(self, kinds: Sequence[PartyKind] | None = None) -> Iterator[Party]:
         """Yield every party (of the given kinds)."""
+
+    def parties_by_name(self, name_keys: Iterable[str]) -> dict[str, list[Party]]:
+        """Return, per name comparison key (graph.textkey.name_search_key), the parties
+        that have carried such a name: the bulk candidate query of identity resolution."""
 
     def names(self, key: str) -> list[NameFact]:
         """Return the names a party has carried, oldest first."""

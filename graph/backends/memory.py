@@ -430,7 +430,9 @@ class EmbeddedWriter:
         new = list(links)
         pid = self._party_id(src_or_dst)
         old = self.conn.execute(
-            "SELECT id, fid FROM links WHERE dst = ? AND kind = ? AND origin = ?", (pid, kind.value, origin)
+            "SELECT id, fid FROM links WHERE dst = ? AND kind = ? AND origin = ? "
+            "UNION SELECT id, fid FROM links WHERE src = ? AND kind = ? AND origin = ?",
+            (pid, kind.value, origin, pid, kind.value, origin),
         ).fetchall()
         keep = {link.id for link in new}
         stale = [(lid,) for lid, fid in old if fid not in keep]
@@ -442,6 +444,32 @@ class EmbeddedWriter:
             )
         existing = {fid for _, fid in old}
         self.put_links([link for link in new if link.id not in existing], origin=origin)
+
+    def lookup_parties(self, keys: Iterable[str]) -> dict[str, Party]:
+        """Read parties as they stand inside this batch (uncommitted writes included)."""
+        view = EmbeddedView.__new__(EmbeddedView)
+        view.conn = self.conn
+        view.store = None  # type: ignore[assignment]
+        out: dict[str, Party] = {}
+        for chunk in _chunks(list(dict.fromkeys(keys)), 900):
+            marks = ",".join("?" * len(chunk))
+            for row in self.conn.execute(f"SELECT {_PARTY_COLS} FROM parties WHERE key IN ({marks})", chunk):
+                out[row[1]] = view._party(row)
+        return out
+
+    def lookup_records(self, subjects: Iterable[str], kind: RecordKind) -> list[Record]:
+        """Read records of ``subjects`` as they stand inside this batch."""
+        view = EmbeddedView.__new__(EmbeddedView)
+        view.conn = self.conn
+        view.store = None  # type: ignore[assignment]
+        out: list[Record] = []
+        for chunk in _chunks(list(dict.fromkeys(subjects)), 900):
+            marks = ",".join("?" * len(chunk))
+            for r in self.conn.execute(
+                f"SELECT {_RECORD_COLS} FROM records WHERE kind = ? AND subject IN ({marks})", [kind.value, *chunk]
+            ):
+                out.append(view._record(r))
+        return out
 
     def close_link(self, link_id: str, end: dt.date) -> None:
         """Close a stored link on ``end``."""
@@ -531,7 +559,7 @@ class EmbeddedView:
         )
 
     def _path(self, source_id: int) -> str:
-        cache: dict[int, str] = self.store.__dict__.setdefault("_paths", {})
+        cache = self.__dict__.setdefault("_paths", {})
         path = cache.get(source_id)
         if path is None:
             row = self.conn.execute("SELECT path FROM sources WHERE id = ?", (source_id,)).fetchone()
@@ -573,6 +601,20 @@ class EmbeddedView:
         for chunk in _chunks(keys, 900):
             marks = ",".join("?" * len(chunk))
             out.update(self.conn.execute(f"SELECT key, id FROM parties WHERE key IN ({marks})", chunk).fetchall())
+        return out
+
+    def parties_by_name(self, name_keys: Iterable[str]) -> dict[str, list[Party]]:
+        """Return, per name comparison key, the parties that have carried such a name."""
+        out: dict[str, list[Party]] = {}
+        cols = ", ".join("p." + c.strip() for c in _PARTY_COLS.split(","))
+        for chunk in _chunks(sorted(set(name_keys)), 900):
+            marks = ",".join("?" * len(chunk))
+            rows = self.conn.execute(
+                f"SELECT DISTINCT n.nkey, {cols} FROM names n JOIN parties p ON p.key = n.party WHERE n.nkey IN ({marks})",
+                chunk,
+            )
+            for row in rows:
+                out.setdefault(row[0], []).append(self._party(row[1:]))
         return out
 
     def iter_parties(self, kinds: Sequence[PartyKind] | None = None) -> Iterator[Party]:
@@ -631,8 +673,9 @@ class EmbeddedView:
         ids = self._ids([key])
         if not ids:
             return []
-        edges = self.index.edges_of(np.array(list(ids.values()), dtype=np.int64), direction)
-        return self._links_at(self.index.filter(edges, as_of, kinds))
+        node = self.index.remap[np.array(list(ids.values()), dtype=np.int64)]
+        edges = self.index.edges_of(node, direction)
+        return [self._resolved_link(lk) for lk in self._links_at(self.index.filter(edges, as_of, kinds))]
 
     def link(self, link_id: str) -> Link | None:
         """Return one link by id."""
@@ -707,12 +750,11 @@ class EmbeddedView:
             sub.parties[party.key] = party
             sub.distance[party.key] = distance[node]
         sub.capped = {parties[n].key for n in capped if n in parties}
-        key_of = {node: p.key for node, p in parties.items()}
         for link in self._links_at(edges):
-            sub.links.append(self._resolved_link(link, key_of))
+            sub.links.append(self._resolved_link(link))
         return sub
 
-    def _resolved_link(self, link: Link, key_of: dict[int, str]) -> Link:
+    def _resolved_link(self, link: Link) -> Link:
         """A link whose unresolved endpoints are shown as the parties they resolve to."""
         src, dst = self.resolve(link.src), self.resolve(link.dst)
         if src == link.src and dst == link.dst:

@@ -73,6 +73,7 @@ CREATE TABLE IF NOT EXISTS links (
     srcfile INTEGER, row INTEGER, run TEXT
 );
 CREATE INDEX IF NOT EXISTS links_dst ON links(dst, kind);
+CREATE INDEX IF NOT EXISTS links_src ON links(src, kind);
 CREATE TABLE IF NOT EXISTS link_mutations (
     id INTEGER PRIMARY KEY, version INTEGER NOT NULL, link INTEGER NOT NULL, what TEXT NOT NULL
 );

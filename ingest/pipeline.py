@@ -1,0 +1,251 @@
+"""The ingest pipeline: files → rows → facts → store, in atomic batches, with a rejection report.
+
+Use :func:`ingest_paths`. Each file is read once; every ``batch_rows`` rows the facts are
+written in one store transaction together with the file's progress mark, so a crash leaves
+whole batches only, and re-running completes the file (facts have deterministic ids, so
+rows already stored change nothing). A file whose bytes were ingested completely before is
+skipped. After the files, identity resolution links masked and name-only mentions to known
+people (:mod:`ingest.resolution`).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from graph.model import LinkKind, RecordKind, Rejection, Source
+from graph.store import GraphStore, InvalidInput, Writer
+from ingest.facts import CONVERTERS, DERIVED, Batch, Row, RowRejected, derive_chains
+from ingest.layouts import LAYOUTS, SiteMapping, recognise
+from ingest.readers import SUFFIXES, count_rows, file_sha256, open_table
+from ingest.resolution import ResolutionSummary, resolve_identities
+
+KIND_ORDER = list(LAYOUTS)
+
+
+@dataclass(slots=True)
+class FileSummary:
+    """What happened to one file."""
+
+    path: str
+    kind: str = ""
+    encoding: str = ""
+    rows: int = 0
+    loaded: int = 0
+    rejected: int = 0
+    empty: int = 0
+    duplicates: int = 0
+    seconds: float = 0.0
+    status: str = "pending"  # loaded | skipped (seen before) | failed
+    error: str = ""
+
+
+@dataclass(slots=True)
+class IngestSummary:
+    """What one ingest run did, file by file, with totals."""
+
+    run_id: str
+    files: list[FileSummary] = field(default_factory=list)
+    seconds: float = 0.0
+    resolution: ResolutionSummary | None = None
+
+    @property
+    def rows(self) -> int:
+        return sum(f.rows for f in self.files)
+
+    @property
+    def loaded(self) -> int:
+        return sum(f.loaded for f in self.files)
+
+    @property
+    def rejected(self) -> int:
+        return sum(f.rejected for f in self.files)
+
+    @property
+    def failed(self) -> list[FileSummary]:
+        return [f for f in self.files if f.status == "failed"]
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary."""
+        return {
+            "run_id": self.run_id,
+            "rows": self.rows,
+            "loaded": self.loaded,
+            "rejected": self.rejected,
+            "seconds": round(self.seconds, 3),
+            "rows_per_second": round(self.rows_per_second, 1),
+            "files": [asdict(f) for f in self.files],
+            "resolution": asdict(self.resolution) if self.resolution else None,
+        }
+
+
+def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
+    """Files named, and the spreadsheet files inside folders named (sorted)."""
+    out: list[Path] = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUFFIXES))
+        else:
+            out.append(p)
+    return out
+
+
+def ingest_paths(
+    store: GraphStore,
+    paths: Sequence[str | Path],
+    *,
+    kind: str | None = None,
+    mapping: SiteMapping | None = None,
+    batch_rows: int = 5000,
+    progress: bool = True,
+    force: bool = False,
+    note: str = "",
+) -> IngestSummary:
+    """Ingest files (and folders of files) into ``store``; return the run's summary."""
+    started = time.perf_counter()
+    files = expand_paths(paths)
+    run_id = store.start_run(note or "ingest " + " ".join(str(p) for p in paths)[:500])
+    summary = IngestSummary(run_id)
+    planned: list[tuple[int, Path, Any]] = []
+    for path in files:
+        fs = FileSummary(str(path))
+        summary.files.append(fs)
+        try:
+            table = open_table(path)
+            recognised = recognise(table.headers, file=str(path), kind=kind, mapping=mapping)
+        except InvalidInput as exc:
+            fs.status, fs.error = "failed", str(exc)
+            continue
+        fs.kind, fs.encoding = recognised.layout.kind, table.encoding
+        planned.append((KIND_ORDER.index(fs.kind), path, (fs, table, recognised)))
+    # registrations first: not needed for correctness (links are re-derived), but the
+    # store then fills in firms before other files mention them, which reads better in logs
+    for _, path, (fs, table, recognised) in sorted(planned, key=lambda t: (t[0], str(t[1]))):
+        _ingest_file(store, run_id, path, fs, table, recognised, batch_rows=batch_rows, progress=progress, force=force)
+    summary.resolution = resolve_identities(store, run_id)
+    summary.seconds = time.perf_counter() - started
+    store.finish_run(run_id, summary.as_dict())
+    return summary
+
+
+def _ingest_file(
+    store: GraphStore, run_id: str, path: Path, fs: FileSummary, table: Any, recognised: Any, *, batch_rows: int,
+    progress: bool, force: bool,
+) -> None:
+    started = time.perf_counter()
+    sha = file_sha256(path)
+    if not force and store.view().file_status(sha) == "complete":
+        fs.status = "skipped"
+        _drain(table)
+        return
+    converter = CONVERTERS[recognised.layout.kind]
+    positions = list(recognised.positions.items())
+    display = str(path)
+    bar = _progress(progress, count_rows(path), path.name)
+    batch, rejections = Batch(), []
+    seen: set[int] = set()
+    in_batch = 0
+    try:
+        for n, cells in table.rows:
+            fs.rows += 1
+            in_batch += 1
+            if not any(c not in (None, "") and str(c).strip() for c in cells):
+                fs.empty += 1
+            else:
+                fingerprint = hash(tuple(cells))
+                if fingerprint in seen:
+                    fs.duplicates += 1
+                else:
+                    seen.add(fingerprint)
+                    cellmap = {col: cells[i] for col, i in positions if i < len(cells)}
+                    try:
+                        converter(Row(cellmap, Source(display, n, run_id)), batch)
+                        fs.loaded += 1
+                    except RowRejected as rej:
+                        fs.rejected += 1
+                        rejections.append(Rejection(display, n, rej.column, rej.value[:500], rej.reason, run_id))
+            if in_batch >= batch_rows:
+                _flush(store, run_id, batch, rejections, sha, display, fs, "partial")
+                bar.update(in_batch)
+                batch, rejections, in_batch = Batch(), [], 0
+        _flush(store, run_id, batch, rejections, sha, display, fs, "complete")
+        bar.update(in_batch)
+        fs.status = "loaded"
+    except InvalidInput as exc:
+        # what was committed stays committed; the file is marked partial and a re-run completes it
+        fs.status, fs.error = "failed", str(exc)
+    finally:
+        bar.close()
+        fs.seconds = round(time.perf_counter() - started, 3)
+
+
+def _drain(table: Any) -> None:
+    close = getattr(table.rows, "close", None)
+    if close is not None:
+        close()
+
+
+def _flush(
+    store: GraphStore, run_id: str, batch: Batch, rejections: list[Rejection], sha: str, path: str, fs: FileSummary,
+    status: str,
+) -> None:
+    with store.writer(run_id) as w:
+        w.put_parties(batch.parties)
+        w.put_names(batch.names)
+        w.put_links(_unique_links(batch))
+        w.put_records(batch.records)
+        w.put_code_observations(batch.observations)
+        w.put_rejections(rejections)
+        if batch.chain_firms:
+            _derive(w, batch.chain_firms)
+        w.mark_file(sha, path, fs.kind, fs.rows, status)
+
+
+def _unique_links(batch: Batch) -> list[Any]:
+    by_id = {}
+    for link in batch.links:
+        by_id[link.id] = link
+    return list(by_id.values())
+
+
+def _derive(w: Writer, firms: set[str]) -> None:
+    """Re-derive representative and address links of ``firms`` from what the store holds now."""
+    parties = w.lookup_parties(firms)
+    changes: dict[str, list[Any]] = defaultdict(list)
+    for rec in w.lookup_records(firms, RecordKind.CHANGE):
+        changes[rec.subject].append(rec)
+    people = []
+    derived: list[tuple[str, LinkKind, list[Any]]] = []
+    for firm in sorted(firms):
+        found, links = derive_chains(parties.get(firm), firm, changes.get(firm, []))
+        people.extend(found)
+        derived.extend((firm, kind, lks) for kind, lks in links.items())
+    w.put_parties(people)
+    for firm, kind, lks in derived:
+        w.replace_links(firm, kind, DERIVED, lks)
+
+
+class _NoBar:
+    def update(self, n: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _progress(enabled: bool, total: int | None, name: str) -> Any:
+    if not enabled:
+        return _NoBar()
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="行", unit_scale=True, desc=name[:28], file=sys.stderr, mininterval=0.5, leave=True)
