@@ -120,11 +120,14 @@ def ingest_paths(
     for path in files:
         fs = FileSummary(str(path))
         summary.files.append(fs)
+        table = None
         try:
             table = open_table(path)
             recognised = recognise(table.headers, file=str(path), kind=kind, mapping=mapping)
         except InvalidInput as exc:
             fs.status, fs.error = "failed", str(exc)
+            if table is not None:
+                table.close()
             continue
         fs.kind, fs.encoding = recognised.layout.kind, table.encoding
         planned.append((KIND_ORDER.index(fs.kind), path, (fs, table, recognised)))
@@ -146,7 +149,7 @@ def _ingest_file(
     sha = file_sha256(path)
     if not force and store.view().file_status(sha) == "complete":
         fs.status = "skipped"
-        _drain(table)
+        table.close()
         return
     converter = CONVERTERS[recognised.layout.kind]
     positions = list(recognised.positions.items())
@@ -185,14 +188,9 @@ def _ingest_file(
         # what was committed stays committed; the file is marked partial and a re-run completes it
         fs.status, fs.error = "failed", str(exc)
     finally:
+        table.close()
         bar.close()
         fs.seconds = round(time.perf_counter() - started, 3)
-
-
-def _drain(table: Any) -> None:
-    close = getattr(table.rows, "close", None)
-    if close is not None:
-        close()
 
 
 def _flush(

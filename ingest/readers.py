@@ -33,6 +33,16 @@ class Table:
     headers: list[str]
     rows: Iterator[tuple[int, list[Any]]]
 
+    handle: Any = None
+
+    def close(self) -> None:
+        """Release the file (needed when the rows are not read to the end)."""
+        close = getattr(self.rows, "close", None)
+        if close is not None:
+            close()
+        if self.handle is not None:
+            self.handle.close()
+
 
 def file_sha256(path: Path) -> str:
     """Return the SHA-256 of a file's bytes (how ingest recognises a file seen before)."""
@@ -66,7 +76,7 @@ def sniff_encoding(path: Path, sample_size: int = 1 << 20) -> str:
         ) from exc
 
 
-def _csv_rows(path: Path, encoding: str) -> tuple[list[str], Iterator[tuple[int, list[Any]]]]:
+def _csv_rows(path: Path, encoding: str) -> tuple[list[str], Iterator[tuple[int, list[Any]]], Any]:
     fh = io.open(path, "r", encoding=encoding, newline="", errors="strict")
     try:
         sample = fh.read(64 * 1024)
@@ -84,6 +94,9 @@ def _csv_rows(path: Path, encoding: str) -> tuple[list[str], Iterator[tuple[int,
     except UnicodeDecodeError as exc:
         fh.close()
         raise InvalidInput(f"{path}: 文件编码错误 (bad {encoding} bytes: {exc.reason})", file=str(path)) from exc
+    if not headers:
+        fh.close()
+        return headers, iter(()), None
 
     def rows() -> Iterator[tuple[int, list[Any]]]:
         n = 0
@@ -100,7 +113,7 @@ def _csv_rows(path: Path, encoding: str) -> tuple[list[str], Iterator[tuple[int,
         finally:
             fh.close()
 
-    return headers, rows()
+    return headers, rows(), fh
 
 
 def _xlsx_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, list[Any]]]]:
@@ -134,15 +147,15 @@ def open_table(path: str | Path) -> Table:
     suffix = p.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         headers, rows = _xlsx_rows(p)
-        encoding = "xlsx"
+        encoding, handle = "xlsx", None
     elif suffix in (".csv", ".txt"):
         encoding = sniff_encoding(p)
-        headers, rows = _csv_rows(p, encoding)
+        headers, rows, handle = _csv_rows(p, encoding)
     else:
         raise InvalidInput(f"{p}: unsupported file type {suffix!r} (expected .csv or .xlsx)", file=str(p))
     if not headers:
         raise InvalidInput(f"{p}: the file is empty (no header row)", file=str(p))
-    return Table(p, encoding, headers, rows)
+    return Table(p, encoding, headers, rows, handle)
 
 
 def count_rows(path: Path) -> int | None:

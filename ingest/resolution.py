@@ -65,9 +65,10 @@ def resolve_identities(store: GraphStore, run_id: str) -> ResolutionSummary:
         name = name_search_key(p.name)
         candidates = set()
         for link in view.links(p.key):
-            firm = link.dst if link.src == p.key else link.src
+            # links come back with aliased endpoints already resolved
+            firm = link.dst if link.src in (p.key, view.resolve(p.key)) else link.src
             for other in view.links(firm, direction="in"):
-                if other.src.startswith("per:") and other.src != p.key:
+                if other.src.startswith("per:"):
                     candidates.add(other.src)
         people = view.parties(candidates)
         matching = {k for k, q in people.items() if name_search_key(q.name) == name}

@@ -1,0 +1,262 @@
+"""Ugly input as users send it: encodings, traditional characters, full-width brackets,
+Excel date cells, every date form, empty and duplicate rows, masked IDs, bad check
+characters, unknown headers. Everything valid loads; every rejected row says why."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from graph.model import Flag, LinkKind, PartyKind, RecordKind
+from ingest.layouts import load_site_mapping
+from ingest.pipeline import ingest_paths
+from tests.factories import resident_id, uscc
+
+A = uscc(90001)
+B = uscc(90002, division="110105")
+C = uscc(90003, division="310101")
+P = resident_id(501)
+Q = resident_id(502)
+R = resident_id(503)
+BAD = A[:-1] + ("0" if A[-1] != "0" else "1")
+
+
+def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    path.write_text(text, encoding=encoding)
+    return path
+
+
+def run(store, *paths, **kw):
+    return ingest_paths(store, [str(p) for p in paths], progress=False, **kw)
+
+
+def registrations(tmp_path: Path) -> Path:
+    return write(
+        tmp_path / "登记.csv",
+        "统一社会信用代码, 名称 ,类型,法定代表人,法定代表人证件号码,注册资本（万元）,成立日期,登记状态,住所,联系电话,电子邮箱\n"
+        f"{A},郑州市鑫源商贸有限公司,有限责任公司,李四,{Q},100万元,2015/3/5,存续,河南省郑州市金水区花园路1号,13800138000,x@a.cn\n"
+        f"{B},鑫源商贸（北京）有限公司,有限责任公司,张三,{P},50,2021年3月5日,存续,北京市朝阳区建国路2号,+86 138-0013-8000,\n"
+        ",,,,,,,,,,\n"
+        f"{BAD},坏代码商贸有限公司,,,,,20190101,,,,\n"
+        f"{C},上海宏達實業有限公司,有限责任公司,王五,{R},1000,2018-07-01,存续,上海市黄浦区南京东路3号,,\n"
+        f"{C},上海宏達實業有限公司,有限责任公司,王五,{R},1000,2018-07-01,存续,上海市黄浦区南京东路3号,,\n"
+        f"{uscc(90004)},无日期有限公司,,,,,,存续,,,\n",
+    )
+
+
+def test_every_valid_row_loads_and_every_rejection_has_a_reason(store, tmp_path):
+    reg = registrations(tmp_path)
+    summary = run(store, reg)
+    f = summary.files[0]
+    assert (f.kind, f.rows, f.loaded, f.rejected, f.empty, f.duplicates) == ("registrations", 7, 4, 1, 1, 1)
+    view = store.view()
+    assert view.party("org:" + A).name == "郑州市鑫源商贸有限公司"
+    # full-width brackets became ASCII, traditional became simplified
+    assert view.party("org:" + B).name == "鑫源商贸(北京)有限公司"
+    assert view.party("org:" + C).name == "上海宏达实业有限公司"
+    assert view.party("org:" + A).start == dt.date(2015, 3, 5)
+    assert view.party("org:" + B).start == dt.date(2021, 3, 5)
+    assert view.party("org:" + A).attrs["capital"] == 100
+    # the invalid code is kept as a flagged party, not dropped
+    bad = [h.party for h in view.search("坏代码商贸有限公司")]
+    assert bad and Flag.INVALID_CODE in bad[0].flags and bad[0].code == BAD
+    [rej] = view.rejections()
+    assert (rej.row, rej.column) == (7, "成立日期") and "成立日期" in rej.reason
+    # the same phone written two ways is one shared contact
+    phones = view.links("org:" + B, kinds=[LinkKind.SHARED_PHONE])
+    assert [lk.dst for lk in phones] == ["tel:13800138000"]
+    assert len(view.links("tel:13800138000")) == 2
+
+
+def test_gb18030_bom_and_every_date_form(store, tmp_path):
+    registrations(tmp_path)
+    gbk = write(
+        tmp_path / "officers_gbk.csv",
+        "统一社会信用代码,姓名,证件号码,职务,任职日期,离任日期\n"
+        f"{A},张三,{P},执行董事兼总经理,2015-03-05,2020/6/1\n"
+        f"{A},赵六,{resident_id(504)},监事,2015年3月5日,\n"
+        f"{A},钱七,{resident_id(505)},财务负责人,20150305,\n"
+        f"{A},孙八,{resident_id(506)},董事,2015.3.5,\n"
+        f"{A},周九,{resident_id(507)},董事,2015-13-45,\n",
+        encoding="gb18030",
+    )
+    bom = write(
+        tmp_path / "shareholders_bom.csv",
+        "统一社会信用代码,股东,股东类型,证照/证件号码,认缴出资额(万元),出资比例,起始日期\n"
+        f"{A},张三,自然人股东,{P},60,60%,2015-03-05\n"
+        f"{A},北京鑫源商贸有限公司,企业法人,{B},30,0.3,2021-04-01\n"
+        f"{A},李四,自然人股东,{Q},10,10,2015-03-05\n"
+        f"{A},吴十,自然人股东,{resident_id(508)},1,150%,2015-03-05\n",
+        encoding="utf-8-sig",
+    )
+    summary = run(store, registrations(tmp_path), gbk, bom)
+    by_kind = {f.kind: f for f in summary.files}
+    assert by_kind["officers"].encoding == "gb18030" and by_kind["shareholders"].encoding == "utf-8-sig"
+    assert (by_kind["officers"].loaded, by_kind["officers"].rejected) == (4, 1)
+    assert (by_kind["shareholders"].loaded, by_kind["shareholders"].rejected) == (3, 1)
+    view = store.view()
+    firm = "org:" + A
+    # "执行董事兼总经理" is a director and a senior manager
+    roles = {(lk.kind, lk.src) for lk in view.links(firm, kinds=[LinkKind.DIRECTOR, LinkKind.SENIOR_MANAGER])}
+    assert (LinkKind.DIRECTOR, "per:" + P) in roles and (LinkKind.SENIOR_MANAGER, "per:" + P) in roles
+    starts = {lk.src: lk.start for lk in view.links(firm, kinds=[LinkKind.SUPERVISOR, LinkKind.SENIOR_MANAGER])}
+    assert set(starts.values()) == {dt.date(2015, 3, 5)}
+    ratios = sorted(lk.ratio for lk in view.links(firm, kinds=[LinkKind.SHAREHOLDER]))
+    assert ratios == pytest.approx([0.1, 0.3, 0.6])
+    corporate = view.links("org:" + B, direction="out", kinds=[LinkKind.SHAREHOLDER])
+    assert [lk.dst for lk in corporate] == [firm]
+    reasons = {(r.file.endswith("officers_gbk.csv"), r.row, r.column) for r in view.rejections()}
+    assert (True, 5, "任职日期") in reasons
+    assert (False, 4, "出资比例") in reasons
+
+
+def test_excel_date_cells_and_traditional_headers(store, tmp_path):
+    import xlsxwriter
+
+    path = tmp_path / "名單.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet()
+    date_fmt = wb.add_format({"num_format": "yyyy-mm-dd"})
+    headers = ["名单类型", "主体名称", "统一社会信用代码", "列入事由", "认定部门", "决定文号", "列入日期", "有效期至"]
+    ws.write_row(0, 0, headers)
+    ws.write_row(1, 0, ["嚴重失信主體名單", "鄭州市鑫源商貿有限公司", A, "拒不履行法定義務", "鄭州市發改委", "鄭發改〔2021〕1號"])
+    ws.write_datetime(1, 6, dt.datetime(2021, 2, 1), date_fmt)
+    ws.write_datetime(1, 7, dt.datetime(2024, 2, 1), date_fmt)
+    ws.write_row(2, 0, ["重点关注名单", "洛阳某公司", uscc(90010), "原因", "洛阳市发改委", "文号2"])
+    ws.write_number(2, 6, 44300)  # a date typed as a serial number
+    wb.close()
+    summary = run(store, path)
+    assert summary.files[0].kind == "list_entries" and summary.files[0].loaded == 2
+    entries = store.view().records("org:" + A, kinds=[RecordKind.LIST_ENTRY])
+    assert [(e.start, e.end, e.attrs["list_type"]) for e in entries] == [
+        (dt.date(2021, 2, 1), dt.date(2024, 2, 1), "严重失信主体名单")
+    ]
+    other = store.view().records("org:" + uscc(90010), kinds=[RecordKind.LIST_ENTRY])
+    assert other[0].start == dt.date(2021, 4, 14)
+
+
+def test_masked_ids_resolve_only_when_unique(store, tmp_path):
+    registrations(tmp_path)
+    twin = resident_id(509)  # same name as P, different ID
+    officers = write(
+        tmp_path / "officers.csv",
+        "统一社会信用代码,姓名,证件号码,职务\n"
+        f"{A},张三,{P},董事\n"
+        f"{C},李娜,{twin},监事\n"
+        f"{C},李娜,{twin[:6]}{'1' if twin[6] != '1' else '2'}{twin[7:]},董事\n",
+    )
+    court = write(
+        tmp_path / "court.csv",
+        "被执行人姓名/名称,身份证号码/组织机构代码,执行法院,案号,发布时间\n"
+        f"张三,{P[:4]}**********{P[-4:]},郑州中院,(2021)豫01执1号,2021-05-01\n"
+        f"李娜,{twin[:4]}**********{twin[-4:]},上海一中院,(2021)沪01执2号,2021-05-02\n"
+        f"无名氏,{P[:10]}****{P[-4:]},郑州中院,(2021)豫01执3号,2021-05-03\n",
+    )
+    summary = run(store, registrations(tmp_path), officers, court)
+    view = store.view()
+    r = summary.resolution
+    assert (r.masked, r.masked_resolved, r.masked_unmatched) == (3, 2, 1)
+    [zhang] = view.records("per:" + P, kinds=[RecordKind.COURT_DISHONEST])
+    assert zhang.attrs["case_no"] == "(2021)豫01执1号"
+    # 李娜's masked number fits two people (the second ID is invalid but the first six and
+    # the last four digits agree only with the valid one) — exactly one valid person matches
+    assert view.records("per:" + twin, kinds=[RecordKind.COURT_DISHONEST])
+    unresolved = [p for p in view.iter_parties([PartyKind.UNRESOLVED]) if Flag.MASKED_ID in p.flags]
+    assert [p.name for p in unresolved if view.resolve(p.key) == p.key] == ["无名氏"]
+
+
+def test_ambiguous_masked_id_stays_unresolved(store, tmp_path):
+    p1 = resident_id(601, birth="1975-06-01")
+    p2 = p1[:10] + "0101" + p1[14:17]
+    from graph.identifiers import resident_id_check_char
+
+    p2 = p2 + resident_id_check_char(p2)
+    masked = p1[:4] + "*" * 10 + p1[-4:]
+    if p2[-4:] != p1[-4:]:
+        p2 = None
+    officers = write(
+        tmp_path / "officers.csv",
+        "统一社会信用代码,姓名,证件号码,职务\n" + f"{A},陈明,{p1},董事\n" + (f"{B},陈明,{p2},董事\n" if p2 else f"{B},陈明,{p1[:4]}0000000000{p1[-4:]},董事\n"),
+    )
+    court = write(
+        tmp_path / "court.csv",
+        "被执行人姓名/名称,身份证号码/组织机构代码,执行法院,案号,发布时间\n" f"陈明,{masked},郑州中院,(2021)豫01执9号,2021-05-01\n",
+    )
+    summary = run(store, officers, court)
+    if p2:
+        assert summary.resolution.masked_ambiguous == 1
+        assert store.view().records("per:" + p1, kinds=[RecordKind.COURT_DISHONEST]) == []
+    else:
+        assert summary.resolution.masked_resolved == 1
+
+
+def test_unknown_headers_name_the_missing_columns(store, tmp_path):
+    bad = write(tmp_path / "weird.csv", "统一社会信用代码,公司名字,开业时间\n" f"{A},某公司,2020-01-01\n")
+    good = registrations(tmp_path)
+    summary = run(store, bad, good)
+    failed = [f for f in summary.files if f.status == "failed"]
+    assert len(failed) == 1 and failed[0].path.endswith("weird.csv")
+    assert "名称" in failed[0].error and "成立日期" in failed[0].error and "weird.csv" in failed[0].error
+    # the other file still loaded
+    assert store.view().party("org:" + A) is not None
+
+
+def test_site_mapping_adds_aliases(store, tmp_path):
+    mapping = write(tmp_path / "mapping.json", '{"registrations": {"公司名字": "名称", "开业时间": "成立日期"}}')
+    odd = write(tmp_path / "odd.csv", "统一社会信用代码,公司名字,开业时间\n" f"{A},郑州市鑫源商贸有限公司,2020-01-01\n")
+    summary = run(store, odd, mapping=load_site_mapping(mapping))
+    assert summary.files[0].loaded == 1
+    assert store.view().party("org:" + A).start == dt.date(2020, 1, 1)
+
+
+def test_bad_mapping_file_is_a_clear_error(tmp_path):
+    from graph.store import InvalidInput
+
+    bad = write(tmp_path / "m.json", '{"registrations": {"x": "不存在的列"}}')
+    with pytest.raises(InvalidInput, match="不存在的列"):
+        load_site_mapping(bad)
+
+
+def test_reingest_changes_nothing(store, tmp_path):
+    reg = registrations(tmp_path)
+    run(store, reg)
+    before = store.view().counts()
+    again = run(store, reg)
+    assert again.files[0].status == "skipped"
+    assert store.view().counts() == before
+    forced = run(store, reg, force=True)
+    assert forced.files[0].status == "loaded"
+    assert store.view().counts() == before
+
+
+def test_legal_representative_history_from_changes_in_either_order(store, tmp_path):
+    changes = write(
+        tmp_path / "changes.csv",
+        "统一社会信用代码,变更事项,变更前内容,变更后内容,变更日期\n"
+        f"{A},法定代表人变更,张三,李四,2020-06-01\n"
+        f"{A},名称变更,郑州鑫源贸易有限公司,郑州市鑫源商贸有限公司,2016-01-01\n",
+    )
+    officers = write(tmp_path / "officers.csv", "统一社会信用代码,姓名,证件号码,职务\n" f"{A},张三,{P},董事\n")
+    # changes first, registration later: the result must be the same as the other order
+    run(store, changes, officers)
+    run(store, registrations(tmp_path))
+    view = store.view()
+    firm = "org:" + A
+
+    def rep(day: str) -> list[str]:
+        return [lk.src for lk in view.links(firm, as_of=dt.date.fromisoformat(day), kinds=[LinkKind.LEGAL_REPRESENTATIVE])]
+
+    assert rep("2019-01-01") == ["per:" + P]  # 张三 resolved through the officers file
+    assert rep("2021-01-01") == ["per:" + Q]
+    assert rep("2014-01-01") == []
+    assert view.search("郑州鑫源贸易")[0].party.key == firm
+
+
+def test_empty_file_and_unsupported_type(store, tmp_path):
+    empty = write(tmp_path / "empty.csv", "")
+    text = write(tmp_path / "notes.doc", "x")
+    summary = run(store, empty, text)
+    assert [f.status for f in summary.files] == ["failed", "failed"]
+    assert "empty" in summary.files[0].error and "unsupported" in summary.files[1].error
