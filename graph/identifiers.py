@@ -9,6 +9,7 @@ spaces removed), so ``９１１１…`` typed with full-width digits is still re
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -45,10 +46,17 @@ REGISTRATION_AUTHORITIES: dict[str, tuple[str, dict[str, str]]] = {
 }
 
 
+_DROP = re.compile(r"[\s\-]+")
+
+
+@lru_cache(maxsize=1 << 18)
 def normalise_code(raw: str) -> str:
     """Return ``raw`` as NFKC, upper case, without whitespace or hyphens."""
-    text = unicodedata.normalize("NFKC", raw or "")
-    return "".join(ch for ch in text if not ch.isspace() and ch != "-").upper()
+    if not raw:
+        return ""
+    if raw.isascii() and raw.isalnum():  # the common case, kept cheap
+        return raw.upper()
+    return _DROP.sub("", unicodedata.normalize("NFKC", raw)).upper()
 
 
 def uscc_check_char(first17: str) -> str:

@@ -141,12 +141,16 @@ class Batch:
 
 
 def _observe(batch: Batch, raw: str, ident: Identity, name: str, kind: str, source: Source) -> None:
-    if raw:
+    # the quality report needs every invalid identifier, and valid codes with the name they
+    # came with (one code under several names); a valid code without a name tells it nothing
+    if raw and (not ident.valid or (name and kind == "uscc")):
         batch.observations.append(CodeObservation(raw, ident.code, name, ident.valid, kind, source))
 
 
 def _mention(batch: Batch, ident: Identity, name: str, source: Source, **attrs: Any) -> None:
     """A party as mentioned by another file (not its own registration)."""
+    if not name and not attrs and ident.valid and ident.key.startswith("org:"):
+        return  # nothing to add: the store makes a placeholder from the key when a link needs one
     batch.parties.append(
         Party(ident.key, ident.kind, name, ident.code, ident.code[2:8] if ident.key.startswith("org:") else "",
               flags=ident.flags, attrs=attrs, source=source)

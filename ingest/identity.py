@@ -8,6 +8,7 @@ is kept as a flagged node (one per code as written, after normalisation) and rep
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from graph.identifiers import NO_CODE, check_resident_id, check_uscc, normalise_code
 from graph.model import Flag, PartyKind
@@ -30,6 +31,7 @@ class Identity:
 _NONE: frozenset[Flag] = frozenset()
 
 
+@lru_cache(maxsize=1 << 17)
 def org_identity(raw_code: str, name: str, kind: PartyKind = PartyKind.ENTERPRISE) -> Identity:
     """Identity of an organisation named with ``raw_code`` (may be empty, invalid, or the no-code mark)."""
     code = normalise_code(raw_code)
@@ -49,6 +51,7 @@ def org_identity(raw_code: str, name: str, kind: PartyKind = PartyKind.ENTERPRIS
     return Identity("unr:" + fact_id("bad-code", code), kind, frozenset({Flag.INVALID_CODE}), code, False, check.reason)
 
 
+@lru_cache(maxsize=1 << 17)
 def person_identity(raw_id: str, name: str, context: str) -> Identity:
     """Identity of a natural person; without a usable ID the key is scoped to ``context`` (the firm)."""
     number = normalise_code(raw_id)

@@ -198,8 +198,8 @@ def _flush(
     status: str,
 ) -> None:
     with store.writer(run_id) as w:
-        w.put_parties(batch.parties)
-        w.put_names(batch.names)
+        w.put_parties(_unique_parties(batch))
+        w.put_names(list(dict.fromkeys(batch.names)))
         w.put_links(_unique_links(batch))
         w.put_records(batch.records)
         w.put_code_observations(batch.observations)
@@ -207,6 +207,20 @@ def _flush(
         if batch.chain_firms:
             _derive(w, batch.chain_firms)
         w.mark_file(sha, path, fs.kind, fs.rows, status)
+
+
+def _unique_parties(batch: Batch) -> list[Any]:
+    """One party per key: a registration (primary) wins over mentions, a named mention over an unnamed one."""
+    by_key: dict[str, Any] = {}
+    for p in batch.parties:
+        seen = by_key.get(p.key)
+        if seen is None or _weight(p) > _weight(seen):
+            by_key[p.key] = p
+    return list(by_key.values())
+
+
+def _weight(p: Any) -> tuple[int, int, int]:
+    return (int(bool(p.attrs and p.attrs.get("_primary"))), int(bool(p.name)), int(bool(p.code)))
 
 
 def _unique_links(batch: Batch) -> list[Any]:

@@ -304,6 +304,7 @@ class EmbeddedWriter:
         self.conn = conn
         self.run_id = run_id
         self._party_ids: dict[str, int] = {}
+        self._known: set[str] = set()  # keys put by this batch
         self._source_ids: dict[str, int] = {}
         self._version: int | None = None
 
@@ -326,6 +327,7 @@ class EmbeddedWriter:
         """Add parties; an existing key is merged (a primary source overrides, others fill gaps)."""
         rows = []
         for p in parties:
+            self._known.add(p.key)
             sid, row, run = self._src(p.source)
             rank = int(p.attrs.get("_primary", 0)) if p.attrs else 0
             attrs = {k: v for k, v in p.attrs.items() if not k.startswith("_")} if p.attrs else None
@@ -391,18 +393,29 @@ class EmbeddedWriter:
         """Add links; an id already stored is kept, except that an open link is closed when
         the new fact gives it an end."""
         rows = []
+        endpoints: set[str] = set()
         for link in links:
             sid, row, run = self._src(link.source)
+            endpoints.add(link.src)
+            endpoints.add(link.dst)
             rows.append(
-                (link.id, link.kind.value, self._party_id(link.src), self._party_id(link.dst), ordinal(link.start),
-                 ordinal(link.end), link.ratio, link.amount, link.title, origin, sid, row, run)
+                (link.id, link.kind.value, link.src, link.dst, ordinal(link.start), ordinal(link.end), link.ratio,
+                 link.amount, link.title, origin, sid, row, run)
             )
         if not rows:
             return
+        unknown = endpoints - self._known
+        if unknown:
+            # an endpoint nobody described yet becomes a placeholder, filled in when it is
+            self.conn.executemany(
+                "INSERT OR IGNORE INTO parties(key, kind, name, code, region) VALUES (?, ?, '', ?, ?)",
+                [_placeholder(k) for k in unknown],
+            )
         closing = self._open_links([r[0] for r in rows if r[5] is not None])
         self.conn.executemany(
             """INSERT INTO links(fid, kind, src, dst, start, end, ratio, amount, title, origin, srcfile, row, run)
-               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
+               VALUES (?, ?, (SELECT id FROM parties WHERE key = ?), (SELECT id FROM parties WHERE key = ?),
+                       ?,?,?,?,?,?,?,?,?)
                ON CONFLICT(fid) DO UPDATE SET end = excluded.end
                WHERE links.end IS NULL AND excluded.end IS NOT NULL""",
             rows,
@@ -539,6 +552,17 @@ class EmbeddedWriter:
         if key in ("schema", "version"):
             raise InvalidInput(f"meta key {key!r} is reserved", field="key")
         self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+
+def _placeholder(key: str) -> tuple[str, str, str, str]:
+    """(key, kind, code, region) of a party known only by its key so far."""
+    prefix, _, rest = key.partition(":")
+    if prefix == "org":
+        return key, PartyKind.ENTERPRISE.value, rest, rest[2:8]
+    if prefix == "per":
+        return key, PartyKind.PERSON.value, rest, ""
+    kind = {"tel": PartyKind.PHONE, "eml": PartyKind.EMAIL, "adr": PartyKind.ADDRESS}.get(prefix, PartyKind.UNRESOLVED)
+    return key, kind.value, "", ""
 
 
 class EmbeddedView:

@@ -54,10 +54,12 @@ CREATE INDEX IF NOT EXISTS names_nkey ON names(nkey);
 CREATE VIRTUAL TABLE IF NOT EXISTS names_fts USING fts5(
     nkey, content='names', content_rowid='id', tokenize='trigram'
 );
-CREATE TRIGGER IF NOT EXISTS names_ai AFTER INSERT ON names BEGIN
+-- person names (2-3 characters) are found through names_nkey; the trigram index is for
+-- the longer names of organisations, where substring search matters
+CREATE TRIGGER IF NOT EXISTS names_ai AFTER INSERT ON names WHEN length(new.nkey) >= 4 BEGIN
     INSERT INTO names_fts(rowid, nkey) VALUES (new.id, new.nkey);
 END;
-CREATE TRIGGER IF NOT EXISTS names_ad AFTER DELETE ON names BEGIN
+CREATE TRIGGER IF NOT EXISTS names_ad AFTER DELETE ON names WHEN length(old.nkey) >= 4 BEGIN
     INSERT INTO names_fts(names_fts, rowid, nkey) VALUES ('delete', old.id, old.nkey);
 END;
 CREATE TABLE IF NOT EXISTS links (
@@ -120,6 +122,7 @@ def connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA cache_size = -262144")  # 256 MiB page cache
     conn.execute("PRAGMA temp_store = MEMORY")
+    conn.execute("PRAGMA wal_autocheckpoint = 20000")  # fewer, larger checkpoints during bulk ingest
     return conn
 
 
