@@ -14,23 +14,28 @@ from importlib import resources
 
 
 @cache
-def _ts_table() -> dict[int, str]:
+def ts_table() -> dict[int, str]:
     """Per-character traditional→simplified translate table (first candidate of each line)."""
     text = resources.files("opencc").joinpath("dictionary/TSCharacters.txt").read_text(encoding="utf-8")
     table: dict[int, str] = {}
     for line in text.splitlines():
-        if not line or "\t" not in line:
-            continue
-        trad, simp = line.split("\t", 1)
-        simp = simp.split(" ")[0].strip()
-        if len(trad) == 1 and simp:
-            table[ord(trad)] = simp
+        key, _, candidates = line.partition("\t")
+        first = candidates.split(" ", 1)[0].strip()
+        if len(key) == 1 and first and first != key:
+            table[ord(key)] = first
+    # follow chains (薴 → 苧 → 苎) so that converting twice changes nothing
+    for code, value in table.items():
+        seen = {code}
+        while len(value) == 1 and ord(value) in table and ord(value) not in seen:
+            seen.add(ord(value))
+            value = table[ord(value)]
+        table[code] = value
     return table
 
 
 def to_simplified(text: str) -> str:
     """Return ``text`` with traditional characters replaced by simplified ones."""
-    return text.translate(_ts_table())
+    return text.translate(ts_table())
 
 
 _PUNCT = re.compile(r"[\s\u3000\u00a0\u200b-\u200d\ufeff()\[\]{}<>《》〈〉【】「」『』\"'“”‘’,，.。·•・、;；:：!！?？\-—_/\\|+*&^%$#@~`]+")

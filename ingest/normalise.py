@@ -19,8 +19,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache, lru_cache
-from importlib import resources
-from pathlib import Path
+
+from graph.textkey import ts_table
 
 __all__ = [
     "OrgNameParts",
@@ -47,35 +47,7 @@ _is_normalized = unicodedata.is_normalized
 # ---------------------------------------------------------------------------------------
 
 
-def _ts_dictionary_path() -> Path:
-    """Locate opencc's TSCharacters.txt without importing the converter itself."""
-    try:
-        return Path(str(resources.files("opencc") / "dictionary" / "TSCharacters.txt"))
-    except (ModuleNotFoundError, TypeError):  # pragma: no cover - packaging fallback
-        import opencc
-
-        return Path(opencc.__file__).parent / "dictionary" / "TSCharacters.txt"
-
-
-def _load_ts_table() -> dict[int, str]:
-    table: dict[int, str] = {}
-    with _ts_dictionary_path().open(encoding="utf-8") as fh:
-        for line in fh:
-            key, _, candidates = line.rstrip("\n").partition("\t")
-            first = candidates.split(" ", 1)[0]
-            if len(key) == 1 and first and first != key:
-                table[ord(key)] = first
-    # Follow chains (薴 → 苧 → 苎) so that converting twice changes nothing.
-    for code, value in table.items():
-        seen = {code}
-        while len(value) == 1 and ord(value) in table and ord(value) not in seen:
-            seen.add(ord(value))
-            value = table[ord(value)]
-        table[code] = value
-    return table
-
-
-_TS: dict[int, str] = _load_ts_table()
+_TS: dict[int, str] = ts_table()  # one table for graph search and ingest
 
 # Zero-width and formatting characters: invisible, so deleting them keeps "鑫源\u200b商贸"
 # one word; next to real whitespace they vanish into the collapsed space anyway.

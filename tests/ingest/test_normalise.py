@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from decimal import Decimal
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -75,7 +76,7 @@ def test_to_simplified(raw: str | None, expected: str) -> None:
 
 
 def _ts_lines() -> list[tuple[str, str]]:
-    path = Path(nz._ts_dictionary_path())
+    path = Path(str(resources.files("opencc") / "dictionary" / "TSCharacters.txt"))
     pairs = []
     for line in path.read_text(encoding="utf-8").splitlines():
         key, _, candidates = line.partition("\t")
@@ -89,7 +90,9 @@ TS_PAIRS = _ts_lines()
 
 def test_ts_table_comes_from_opencc_dictionary() -> None:
     assert len(TS_PAIRS) > 4000
-    assert nz._ts_dictionary_path().name == "TSCharacters.txt"
+    from graph.textkey import ts_table
+
+    assert len(ts_table()) > 2500 and ts_table()[ord("鄭")] == "郑"
 
 
 @given(st.sampled_from(TS_PAIRS))
