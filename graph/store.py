@@ -96,10 +96,11 @@ class Writer(Protocol):
     def put_links(self, links: Iterable[Link]) -> None:
         """Add links; an id already stored is kept as it is."""
 
-    def replace_links(self, src_or_dst: str, kind: LinkKind, origin: str, links: Iterable[Link]) -> None:
-        """Replace the links of ``kind`` touching party ``src_or_dst`` that were derived from
-        ``origin`` (e.g. "registration+changes") by ``links``: used where facts are derived
-        from several source rows at once, so re-deriving them is idempotent."""
+    def replace_links(self, parties: Iterable[str], origin: str, links: Iterable[Link]) -> None:
+        """Replace every link derived from ``origin`` (e.g. "registration+changes") that
+        touches one of ``parties`` by ``links``: used where links are derived from several
+        source rows at once, so re-deriving them is idempotent. Unchanged links stay as
+        they are."""
 
     def lookup_parties(self, keys: Iterable[str]) -> dict[str, Party]:
         """Read parties as they stand inside this batch (uncommitted writes included)."""

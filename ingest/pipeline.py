@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from graph.model import LinkKind, RecordKind, Rejection, Source
+from graph.model import RecordKind, Rejection, Source
 from graph.store import GraphStore, InvalidInput, Writer
 from ingest.facts import CONVERTERS, DERIVED, Batch, Row, RowRejected, derive_chains
 from ingest.layouts import LAYOUTS, SiteMapping, recognise
@@ -205,7 +205,7 @@ def _flush(
         w.put_code_observations(batch.observations)
         w.put_rejections(rejections)
         if batch.chain_firms:
-            _derive(w, batch.chain_firms)
+            _derive(w, batch)
         w.mark_file(sha, path, fs.kind, fs.rows, status)
 
 
@@ -230,21 +230,26 @@ def _unique_links(batch: Batch) -> list[Any]:
     return list(by_id.values())
 
 
-def _derive(w: Writer, firms: set[str]) -> None:
-    """Re-derive representative and address links of ``firms`` from what the store holds now."""
-    parties = w.lookup_parties(firms)
+def _derive(w: Writer, batch: Batch) -> None:
+    """Re-derive representative and address links of the batch's firms from the store's facts."""
+    firms = batch.chain_firms
+    # a firm registered in this batch is at hand; others (change rows only) are read back
+    parties = {p.key: p for p in batch.parties if p.key in firms and p.attrs.get("_primary")}
+    missing = [f for f in firms if f not in parties]
+    if missing:
+        parties.update(w.lookup_parties(missing))
     changes: dict[str, list[Any]] = defaultdict(list)
     for rec in w.lookup_records(firms, RecordKind.CHANGE):
         changes[rec.subject].append(rec)
-    people = []
-    derived: list[tuple[str, LinkKind, list[Any]]] = []
+    known = {p.key for p in batch.parties}
+    people, derived = [], []
     for firm in sorted(firms):
         found, links = derive_chains(parties.get(firm), firm, changes.get(firm, []))
-        people.extend(found)
-        derived.extend((firm, kind, lks) for kind, lks in links.items())
+        people.extend(p for p in found if p.key not in known)
+        for lks in links.values():
+            derived.extend(lks)
     w.put_parties(people)
-    for firm, kind, lks in derived:
-        w.replace_links(firm, kind, DERIVED, lks)
+    w.replace_links(firms, DERIVED, derived)
 
 
 class _NoBar:

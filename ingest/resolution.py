@@ -40,7 +40,7 @@ def resolve_identities(store: GraphStore, run_id: str) -> ResolutionSummary:
     view = store.view()
     summary = ResolutionSummary()
     previous = {a.unresolved: a for a in view.aliases()}
-    unresolved = [p for p in view.iter_parties([PartyKind.UNRESOLVED])]
+    unresolved = list(view.iter_parties([PartyKind.UNRESOLVED]))
     masked = [p for p in unresolved if Flag.MASKED_ID in p.flags]
     name_only = [p for p in unresolved if Flag.NAME_ONLY in p.flags]
     org_coded = [p for p in unresolved if p.attrs.get("org_code")]

@@ -441,25 +441,31 @@ class EmbeddedWriter:
             )
         return out
 
-    def replace_links(self, src_or_dst: str, kind: LinkKind, origin: str, links: Iterable[Link]) -> None:
-        """Replace the ``origin`` links of ``kind`` into party ``src_or_dst`` by ``links``."""
-        new = list(links)
-        pid = self._party_id(src_or_dst)
-        old = self.conn.execute(
-            "SELECT id, fid FROM links WHERE dst = ? AND kind = ? AND origin = ? "
-            "UNION SELECT id, fid FROM links WHERE src = ? AND kind = ? AND origin = ?",
-            (pid, kind.value, origin, pid, kind.value, origin),
-        ).fetchall()
-        keep = {link.id for link in new}
-        stale = [(lid,) for lid, fid in old if fid not in keep]
+    def replace_links(self, parties: Iterable[str], origin: str, links: Iterable[Link]) -> None:
+        """Replace every link derived from ``origin`` that touches one of ``parties`` by ``links``.
+
+        Links that stay the same keep their row (no churn when re-deriving changes nothing)."""
+        new = {link.id: link for link in links}
+        keys = list(dict.fromkeys(parties))
+        old: dict[str, int] = {}
+        for chunk in _chunks(keys, 400):
+            marks = ",".join("?" * len(chunk))
+            for lid, fid in self.conn.execute(
+                f"""SELECT l.id, l.fid FROM links l JOIN parties p ON p.id = l.dst
+                    WHERE p.key IN ({marks}) AND l.origin = ?
+                    UNION SELECT l.id, l.fid FROM links l JOIN parties p ON p.id = l.src
+                    WHERE p.key IN ({marks}) AND l.origin = ?""",
+                [*chunk, origin, *chunk, origin],
+            ):
+                old[fid] = lid
+        stale = [lid for fid, lid in old.items() if fid not in new]
         if stale:
-            self.conn.executemany("DELETE FROM links WHERE id = ?", stale)
+            version = self._next_version()
+            self.conn.executemany("DELETE FROM links WHERE id = ?", [(lid,) for lid in stale])
             self.conn.executemany(
-                "INSERT INTO link_mutations(version, link, what) VALUES (?, ?, 'delete')",
-                [(self._next_version(), lid) for (lid,) in stale],
+                "INSERT INTO link_mutations(version, link, what) VALUES (?, ?, 'delete')", [(version, lid) for lid in stale]
             )
-        existing = {fid for _, fid in old}
-        self.put_links([link for link in new if link.id not in existing], origin=origin)
+        self.put_links([link for fid, link in new.items() if fid not in old], origin=origin)
 
     def lookup_parties(self, keys: Iterable[str]) -> dict[str, Party]:
         """Read parties as they stand inside this batch (uncommitted writes included)."""

@@ -146,14 +146,20 @@ def test_replace_links_rederives(store):
     ]
     with store.writer() as w:
         w.put_parties([a, p, q])
-        w.replace_links(a.key, LinkKind.LEGAL_REPRESENTATIVE, "registration", first)
+        w.replace_links([a.key], "registration", first)
     assert [lk.src for lk in store.view().links(a.key, as_of=d("2016-01-01"))] == [p.key]
     with store.writer() as w:
-        w.replace_links(a.key, LinkKind.LEGAL_REPRESENTATIVE, "registration", second)
+        w.replace_links([a.key], "registration", second)
     view = store.view()
     assert [lk.src for lk in view.links(a.key, as_of=d("2016-01-01"))] == [q.key]
     assert [lk.src for lk in view.links(a.key, as_of=d("2012-01-01"))] == [p.key]
     assert len(view.links(a.key)) == 2
+    with store.writer() as w:
+        w.replace_links([a.key], "registration", second)
+    assert store.view().links(a.key) == view.links(a.key)
+    with store.writer() as w:
+        w.replace_links([a.key], "registration", [])
+    assert store.view().links(a.key) == []
 
 
 def test_records_and_targets(store):
