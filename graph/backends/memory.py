@@ -451,9 +451,9 @@ class EmbeddedWriter:
         for chunk in _chunks(keys, 400):
             marks = ",".join("?" * len(chunk))
             for lid, fid in self.conn.execute(
-                f"""SELECT l.id, l.fid FROM links l JOIN parties p ON p.id = l.dst
+                f"""SELECT l.id, l.fid FROM parties p JOIN links l ON l.dst = p.id AND l.origin != ''
                     WHERE p.key IN ({marks}) AND l.origin = ?
-                    UNION SELECT l.id, l.fid FROM links l JOIN parties p ON p.id = l.src
+                    UNION SELECT l.id, l.fid FROM parties p JOIN links l ON l.src = p.id AND l.origin != ''
                     WHERE p.key IN ({marks}) AND l.origin = ?""",
                 [*chunk, origin, *chunk, origin],
             ):

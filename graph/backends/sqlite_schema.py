@@ -74,8 +74,9 @@ CREATE TABLE IF NOT EXISTS links (
     origin TEXT NOT NULL DEFAULT '',
     srcfile INTEGER, row INTEGER, run TEXT
 );
-CREATE INDEX IF NOT EXISTS links_dst ON links(dst, kind);
-CREATE INDEX IF NOT EXISTS links_src ON links(src, kind);
+-- traversals use the in-memory index; SQL only looks up derived links (re-derived per firm)
+CREATE INDEX IF NOT EXISTS links_derived_dst ON links(dst) WHERE origin != '';
+CREATE INDEX IF NOT EXISTS links_derived_src ON links(src) WHERE origin != '';
 CREATE TABLE IF NOT EXISTS link_mutations (
     id INTEGER PRIMARY KEY, version INTEGER NOT NULL, link INTEGER NOT NULL, what TEXT NOT NULL
 );
