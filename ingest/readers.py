@@ -11,7 +11,6 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,7 +76,7 @@ def sniff_encoding(path: Path, sample_size: int = 1 << 20) -> str:
 
 
 def _csv_rows(path: Path, encoding: str) -> tuple[list[str], Iterator[tuple[int, list[Any]]], Any]:
-    fh = io.open(path, "r", encoding=encoding, newline="", errors="strict")
+    fh = open(path, encoding=encoding, newline="", errors="strict")
     try:
         sample = fh.read(64 * 1024)
         fh.seek(0)
