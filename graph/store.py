@@ -58,7 +58,7 @@ class StoreUnavailable(CreditGraphError):
 
 def fact_id(*parts: object) -> str:
     """Return a deterministic 20-hex-character id for a fact made of ``parts``."""
-    text = "\x1f".join("" if p is None else str(p) for p in parts)
+    text = "\x1f".join(["" if p is None else p if isinstance(p, str) else str(p) for p in parts])
     return hashlib.blake2b(text.encode("utf-8"), digest_size=10).hexdigest()
 
 

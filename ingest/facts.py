@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from graph.identifiers import check_uscc, normalise_code
@@ -168,7 +169,13 @@ def _firm_identity(row: Row, column: str = "统一社会信用代码", name: str
 
 def org_kind(type_text: str, code: str, name: str) -> PartyKind:
     """The party kind of an organisation from its type column, its code and its name."""
-    t = type_text
+    if type_text:
+        return _kind_of_type(type_text)
+    return _kind_without_type(code, name)
+
+
+@lru_cache(maxsize=4096)
+def _kind_of_type(t: str) -> PartyKind:
     if "个体" in t:
         return PartyKind.INDIVIDUAL_BUSINESS
     if "合作社" in t:
@@ -179,8 +186,10 @@ def org_kind(type_text: str, code: str, name: str) -> PartyKind:
         return PartyKind.PUBLIC_INSTITUTION
     if any(w in t for w in ("机关", "政府")):
         return PartyKind.GOVERNMENT_AGENCY
-    if t:
-        return PartyKind.ENTERPRISE
+    return PartyKind.ENTERPRISE
+
+
+def _kind_without_type(code: str, name: str) -> PartyKind:
     if len(code) == 18 and check_uscc(code).valid:
         head = code[:2]
         if head == "92":
