@@ -78,13 +78,12 @@ def sniff_encoding(path: Path, sample_size: int = 1 << 20) -> str:
 def _csv_rows(path: Path, encoding: str) -> tuple[list[str], Iterator[tuple[int, list[Any]]], Any]:
     fh = open(path, encoding=encoding, newline="", errors="strict")
     try:
-        sample = fh.read(64 * 1024)
+        first_line = fh.readline()
         fh.seek(0)
-        try:
-            dialect: Any = csv.Sniffer().sniff(sample, delimiters=",\t;|")
-        except csv.Error:
-            dialect = csv.excel
-        reader = csv.reader(fh, dialect)
+        # the delimiter is the separator the header row uses most (csv.Sniffer guesses from
+        # data rows too, and a semicolon-rich business scope can fool it)
+        delimiter = max(",\t;|", key=first_line.count) if first_line else ","
+        reader = csv.reader(fh, delimiter=delimiter)
         headers: list[str] = []
         for cells in reader:
             if any(c.strip() for c in cells):
@@ -121,10 +120,9 @@ def _xlsx_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, list[Any]]]]:
     try:
         workbook = CalamineWorkbook.from_path(str(path))
         sheet = workbook.get_sheet_by_index(0)
-        data = sheet.to_python(skip_empty_area=False)
+        it = sheet.iter_rows()  # streamed: a large workbook is not held as one list
     except Exception as exc:  # calamine raises its own error types
         raise InvalidInput(f"{path}: cannot read the workbook: {exc}", file=str(path)) from exc
-    it = iter(data)
     headers: list[str] = []
     for cells in it:
         if any(str(c).strip() for c in cells):
