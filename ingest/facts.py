@@ -152,6 +152,8 @@ def _mention(batch: Batch, ident: Identity, name: str, source: Source, **attrs: 
     """A party as mentioned by another file (not its own registration)."""
     if not name and not attrs and ident.valid and ident.key.startswith("org:"):
         return  # nothing to add: the store makes a placeholder from the key when a link needs one
+    if ident.context:
+        attrs["context"] = ident.context
     batch.parties.append(
         Party(ident.key, ident.kind, name, ident.code, ident.code[2:8] if ident.key.startswith("org:") else "",
               flags=ident.flags, attrs=attrs, source=source)
@@ -582,7 +584,8 @@ def derive_chains(firm: Party | None, firm_key: str, changes: list[Record]) -> t
     links: dict[LinkKind, list[Link]] = {rep_kind: [], LinkKind.SHARED_ADDRESS: []}
     for h in _chain(attrs.get("rep_name", ""), attrs.get("rep_id", ""), established, rep_changes, source):
         ident = person_identity(h.ident, h.value, firm_key)
-        parties.append(Party(ident.key, ident.kind, h.value, ident.code, flags=ident.flags, source=h.source))
+        parties.append(Party(ident.key, ident.kind, h.value, ident.code, flags=ident.flags,
+                             attrs={"context": ident.context} if ident.context else {}, source=h.source))
         links[rep_kind].append(
             Link(fact_id(rep_kind, ident.key, firm_key, h.start, h.end), rep_kind, ident.key, firm_key, h.start, h.end,
                  title="法定代表人" if rep_kind == LinkKind.LEGAL_REPRESENTATIVE else "负责人", source=h.source)

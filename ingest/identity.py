@@ -26,6 +26,7 @@ class Identity:
     code: str  # normalised identifier ("" when none)
     valid: bool
     reason: str = ""
+    context: str = ""  # the firm a name-only person was named in
 
 
 _NONE: frozenset[Flag] = frozenset()
@@ -59,7 +60,7 @@ def person_identity(raw_id: str, name: str, context: str) -> Identity:
     if not number:
         return Identity(
             "unr:" + fact_id("person-name", pname, context), PartyKind.UNRESOLVED, frozenset({Flag.NAME_ONLY}), "",
-            False, "无证件号码 (no ID number)",
+            False, "无证件号码 (no ID number)", context,
         )
     check = check_resident_id(number)
     if check.valid:

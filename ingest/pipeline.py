@@ -172,13 +172,17 @@ def _ingest_in_workers(
         by_path[str(path)] = fs
         cost = path.stat().st_size * _ROW_COST.get(fs.kind, 1.0)
         tasks.append((cost, (store.path, str(path), fs.kind, mapping, run_id, batch_rows, progress, force, os.getpid())))
-    tasks.sort(key=lambda t: -t[0])  # longest first: the two workers finish close together
+    tasks.sort(key=lambda t: -t[0])  # longest first: the workers finish close together
+    # registrations go first, as in a sequential run, so that a representative named in a
+    # change record meets the registration's ID number rather than a name-only stand-in
+    phases = [[t for c, t in tasks if t[2] == "registrations"], [t for c, t in tasks if t[2] != "registrations"]]
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(workers) as pool:
-        for done in pool.imap_unordered(_worker_ingest, [t for _, t in tasks]):
-            fs = by_path[done.path]
-            for name in done.__slots__:
-                setattr(fs, name, getattr(done, name))
+        for phase in phases:
+            for done in pool.imap_unordered(_worker_ingest, phase):
+                fs = by_path[done.path]
+                for name in done.__slots__:
+                    setattr(fs, name, getattr(done, name))
 
 
 def _worker_ingest(task: tuple[Any, ...]) -> FileSummary:

@@ -64,9 +64,11 @@ def resolve_identities(store: GraphStore, run_id: str) -> ResolutionSummary:
         summary.name_only += 1
         name = name_search_key(p.name)
         candidates = set()
+        firms = {p.attrs["context"]} if p.attrs.get("context") else set()
         for link in view.links(p.key):
             # links come back with aliased endpoints already resolved
-            firm = link.dst if link.src in (p.key, view.resolve(p.key)) else link.src
+            firms.add(link.dst if link.src in (p.key, view.resolve(p.key)) else link.src)
+        for firm in firms:
             for other in view.links(firm, direction="in"):
                 if other.src.startswith("per:"):
                     candidates.add(other.src)
