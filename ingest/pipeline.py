@@ -266,9 +266,12 @@ def _flush(
     store: GraphStore, run_id: str, batch: Batch, rejections: list[Rejection], sha: str, path: str, fs: FileSummary,
     status: str,
 ) -> None:
+    token = getattr(store, "cache_token", None)
+    parties, fresh = _not_yet_put(token, _unique_parties(batch))
+    names, fresh_names = _not_yet_named(token, dict.fromkeys(batch.names))
     with store.writer(run_id) as w:
-        w.put_parties(_unique_parties(batch))
-        w.put_names(list(dict.fromkeys(batch.names)))
+        w.put_parties(parties)
+        w.put_names(names)
         w.put_links(_unique_links(batch))
         w.put_records(batch.records)
         w.put_code_observations(batch.observations)
@@ -276,6 +279,50 @@ def _flush(
         if batch.chain_firms:
             _derive(w, batch)
         w.mark_file(sha, path, fs.kind, fs.rows, status)
+    # remembered only once committed: a rolled-back batch must be written again
+    if token is not None:
+        if len(_PUT) > _PUT_LIMIT:
+            _PUT.clear()
+        _PUT.update(fresh)
+        _PUT.update(fresh_names)
+
+
+# Mentions written before in this process: a person named in many rows is written once.
+# Only plain mentions (no registration attributes) are remembered; merging an identical
+# mention again would change nothing, so skipping it is exact. Bounded, per store.
+_PUT: set[tuple[Any, ...]] = set()
+_PUT_LIMIT = 2_000_000
+
+
+def _not_yet_put(token: Any, parties: list[Any]) -> tuple[list[Any], list[tuple[Any, ...]]]:
+    """Parties to write, and the plain mentions among them to remember after the commit."""
+    if token is None:
+        return parties, []
+    out, fresh = [], []
+    for p in parties:
+        if p.attrs:
+            out.append(p)
+            continue
+        key = (token, p.key, p.kind, p.name, p.code, p.region, p.flags)
+        if key not in _PUT:
+            out.append(p)
+            fresh.append(key)
+    return out, fresh
+
+
+def _not_yet_named(token: Any, names: Any) -> tuple[list[Any], list[tuple[Any, ...]]]:
+    """Names to write, and the undated ones to remember after the commit."""
+    if token is None:
+        return list(names), []
+    out, fresh = [], []
+    for n in names:
+        if n.start is None and n.end is None:
+            key = (token, "name", n.party, n.name)
+            if key in _PUT:
+                continue
+            fresh.append(key)
+        out.append(n)
+    return out, fresh
 
 
 def _unique_parties(batch: Batch) -> list[Any]:

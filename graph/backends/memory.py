@@ -228,6 +228,8 @@ class EmbeddedStore:
         self._local = threading.local()
         self.index = LinkIndex()
         self._index_version = -1
+        # names this opening of the store: callers may cache "already written" facts by it
+        self.cache_token = uuid.uuid4().hex
 
     # -- connections -------------------------------------------------------------------
     def _read_conn(self) -> Any:

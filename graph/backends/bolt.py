@@ -1,0 +1,874 @@
+"""The Bolt backend: the store contract on Neo4j 5 or FalkorDB, through the official driver.
+
+Use :func:`open_bolt_store` when the graph should live in a graph database server (a
+Neo4j cluster for a province, FalkorDB for a light server) instead of the embedded SQLite
+store. Settings are passed explicitly; nothing here reads the environment. Every statement
+lives in :mod:`graph.backends.cypher` (portable openCypher, parameters only).
+
+Writer batches. A writer collects its changes in memory and sends them on exit, all in
+one explicit transaction with batched ``UNWIND $rows`` statements, retried as a whole on
+transient errors; a block that raises sends nothing. On Neo4j the transaction makes the
+batch atomic. FalkorDB's Bolt port accepts BEGIN/COMMIT but runs every statement at once
+(ROLLBACK undoes nothing), so there each statement is atomic and a batch is atomic against
+errors raised in the ``with`` block, but a server crash or lost connection in the middle of
+sending can leave part of a batch: every write is idempotent, so sending the batch again
+(re-running the ingest) completes it. The version counter is bumped last.
+
+Reads. As-of neighbourhoods are a BFS, one ``UNWIND $keys`` query per hop, so the same code
+runs on both servers (no variable-length or ``shortestPath`` patterns, which FalkorDB and
+Neo4j treat differently). Unresolved parties aliased to a known party are traversed as
+that party, as in the embedded backend.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import random
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
+from typing import Any
+from urllib.parse import urlsplit
+
+import orjson
+
+from graph.backends import cypher as cy
+from graph.identifiers import check_resident_id, check_uscc, normalise_code
+from graph.model import (
+    Alias,
+    CodeObservation,
+    Flag,
+    Link,
+    LinkKind,
+    NameFact,
+    Party,
+    PartyKind,
+    Record,
+    RecordKind,
+    Rejection,
+    Source,
+    Subgraph,
+)
+from graph.store import IngestRun, InvalidInput, SearchHit, StoreUnavailable, fact_id
+from graph.textkey import name_search_key
+
+#: rows per UNWIND statement
+BATCH_ROWS = 2000
+#: attempts for a read or a batch when the server reports a transient error
+ATTEMPTS = 5
+#: a gram held by more names than this is too common to pick fuzzy-search candidates
+COMMON_GRAM = 2000
+
+
+def open_bolt_store(
+    uri: str,
+    user: str | None = None,
+    password: str | None = None,
+    database: str | None = None,
+    *,
+    dialect: str | None = None,
+) -> BoltStore:
+    """Connect to a Bolt server (``bolt://``, ``neo4j://`` for clusters, ``+s`` variants) and return the store.
+
+    ``dialect`` ("neo4j" or "falkordb") skips detection. Raises :class:`StoreUnavailable`
+    when the server cannot be reached or holds a graph of another layout version.
+    """
+    return BoltStore(uri, user=user, password=password, database=database, dialect=dialect)
+
+
+# -- FalkorDB GOODBYE workaround ----------------------------------------------------------
+# FalkorDB 4.16's Bolt listener mishandles the GOODBYE message a driver sends when it closes
+# a connection: the next connection the server accepts (it reuses the file descriptor) never
+# gets its handshake read, and the client hangs. Closing the socket without GOODBYE is
+# handled correctly. So for servers detected as FalkorDB, connections are closed the way the
+# driver closes broken ones (``kill``), and only for those addresses.
+_NO_GOODBYE: set[tuple[str, int]] = set()
+_patch_lock = threading.Lock()
+
+
+def _skip_goodbye_for(host: str, port: int) -> None:
+    with _patch_lock:
+        _NO_GOODBYE.add((host, port))
+        try:
+            from neo4j._sync.io._bolt._base import Bolt
+        except ImportError:  # a driver layout we do not know: nothing to patch
+            return
+        if getattr(Bolt.close, "_creditgraph_no_goodbye", False):
+            return
+        original = Bolt.close
+
+        def close(self: Any) -> None:
+            address = getattr(self, "unresolved_address", None)
+            if address is not None and (str(address[0]), int(address[1])) in _NO_GOODBYE:
+                self.kill()
+                return
+            original(self)
+
+        close._creditgraph_no_goodbye = True  # type: ignore[attr-defined]
+        Bolt.close = close  # type: ignore[method-assign]
+
+
+def _address(uri: str) -> tuple[str, int]:
+    parts = urlsplit(uri)
+    return parts.hostname or "localhost", parts.port or 7687
+
+
+def detect_dialect(driver: Any, database: str | None = None) -> str:
+    """Return "neo4j" when the server answers ``dbms.components()``, else "falkordb"."""
+    import neo4j.exceptions as nx
+
+    try:
+        with driver.session(database=database) as session:
+            rows = session.run(cy.DETECT).values()
+    except (nx.ServiceUnavailable, nx.AuthError):
+        raise
+    except nx.Neo4jError:
+        return "falkordb"
+    names = " ".join(str(r[0]).lower() for r in rows)
+    return "neo4j" if "neo4j" in names else "falkordb"
+
+
+def _is_transient(exc: BaseException) -> bool:
+    import neo4j.exceptions as nx
+
+    if isinstance(exc, nx.ServiceUnavailable | nx.SessionExpired | nx.TransientError):
+        return True
+    return isinstance(exc, nx.Neo4jError | nx.DriverError) and exc.is_retryable()
+
+
+def _retry(what: str, fn: Callable[[], Any]) -> Any:
+    import neo4j.exceptions as nx
+
+    for attempt in range(ATTEMPTS):
+        try:
+            return fn()
+        except Exception as exc:
+            if not _is_transient(exc):
+                raise
+            if attempt == ATTEMPTS - 1:
+                if isinstance(exc, nx.ServiceUnavailable | nx.SessionExpired):
+                    raise StoreUnavailable(f"the graph server is unreachable ({what}): {exc}") from exc
+                raise
+            time.sleep(0.05 * 2**attempt * (1 + random.random()))
+    raise AssertionError("unreachable")
+
+
+def _now() -> str:
+    return dt.datetime.now().isoformat(timespec="seconds")
+
+
+class BoltStore:
+    """A GraphStore on a Bolt server (Neo4j 5 or FalkorDB)."""
+
+    backend_name = "bolt"
+
+    def __init__(
+        self,
+        uri: str,
+        *,
+        user: str | None = None,
+        password: str | None = None,
+        database: str | None = None,
+        dialect: str | None = None,
+    ) -> None:
+        import neo4j
+        import neo4j.exceptions as nx
+
+        self.uri = uri
+        auth = (user, password or "") if user else None
+        try:
+            self.driver = neo4j.GraphDatabase.driver(uri, auth=auth, connection_timeout=10.0)
+            if dialect is None:
+                dialect = detect_dialect(self.driver, database)
+        except (nx.ServiceUnavailable, nx.AuthError, nx.ConfigurationError, ValueError, OSError) as exc:
+            raise StoreUnavailable(f"cannot connect to the graph server at {uri}: {exc}") from exc
+        if dialect not in cy.DIALECTS:
+            raise InvalidInput(f"dialect must be one of {sorted(cy.DIALECTS)}, not {dialect!r}", field="dialect")
+        self.dialect = cy.DIALECTS[dialect]
+        if self.dialect.name == "falkordb":
+            _skip_goodbye_for(*_address(uri))
+        self.database = database if self.dialect.named_databases else None
+        self._bookmarks = neo4j.GraphDatabase.bookmark_manager()
+        self._write_lock = threading.Lock()
+        self.ensure_schema()
+
+    # -- plumbing ------------------------------------------------------------------------
+    def _session(self, write: bool = False) -> Any:
+        import neo4j
+
+        if not self.dialect.named_databases:
+            # FalkorDB takes the first key of a BEGIN/RUN extra map as the graph's name, so an
+            # access mode, database or bookmark sent along would switch to another graph
+            return self.driver.session()
+        return self.driver.session(
+            database=self.database,
+            default_access_mode=neo4j.WRITE_ACCESS if write else neo4j.READ_ACCESS,
+            bookmark_manager=self._bookmarks,
+        )
+
+    def query(self, statement: str, **params: Any) -> list[list[Any]]:
+        """Run one read statement (auto-commit, retried) and return its rows as lists."""
+
+        def run() -> list[list[Any]]:
+            with self._session() as session:
+                return session.run(statement, params).values()
+
+        return _retry("read", run)
+
+    def stream(self, statement: str, **params: Any) -> Iterator[list[Any]]:
+        """Yield the rows of one read statement as they arrive (no retry once started)."""
+        with self._session() as session:
+            for record in session.run(statement, params):
+                yield list(record.values())
+
+    def execute(self, statement: str, **params: Any) -> list[list[Any]]:
+        """Run one write statement in its own transaction (retried)."""
+
+        def work(tx: Any) -> list[list[Any]]:
+            return tx.run(statement, params).values()
+
+        def run() -> list[list[Any]]:
+            with self._session(write=True) as session:
+                return session.execute_write(work)
+
+        return _retry("write", run)
+
+    def ensure_schema(self) -> None:
+        """Create missing constraints and indexes, and the schema and version markers."""
+        existing: set[tuple[str, str, str]] = set()
+        if self.dialect.name == "falkordb":
+            for row in self.query(cy.LIST_INDEXES_FALKORDB):
+                # label, properties, types, options, language, stopwords, entitytype, ...
+                for prop in row[1]:
+                    existing.add((str(row[6]), str(row[0]), str(prop)))
+        for statement in self.dialect.schema_statements(existing):
+            self.execute(statement)
+        stored = self.execute(cy.META_INIT, schema=cy.SCHEMA_VERSION)
+        if stored and stored[0][0] != cy.SCHEMA_VERSION:
+            raise StoreUnavailable(
+                f"the graph at {self.uri} has layout {stored[0][0]}, this version needs {cy.SCHEMA_VERSION}"
+            )
+
+    # -- GraphStore ----------------------------------------------------------------------
+    @contextmanager
+    def writer(self, run_id: str | None = None) -> Iterator[BoltWriter]:
+        """Open one batch: changes are sent in one transaction on exit, nothing when the block raises."""
+        w = BoltWriter(self, run_id or "")
+        yield w
+        with self._write_lock:
+            self._commit(w)
+
+    def _commit(self, w: BoltWriter) -> None:
+        ops = w.ops
+
+        def work(tx: Any) -> None:
+            for op in ops:
+                op(tx)
+            tx.run(cy.BUMP_VERSION).consume()
+
+        def run() -> None:
+            with self._session(write=True) as session:
+                session.execute_write(work)
+
+        _retry("write batch", run)
+
+    def view(self) -> BoltView:
+        """Return a read view (each read sees what is committed when it runs)."""
+        return BoltView(self)
+
+    def start_run(self, note: str = "") -> str:
+        """Begin an ingest run and return its id."""
+        run_id = dt.datetime.now().strftime("%Y%m%dT%H%M%S-") + uuid.uuid4().hex[:6]
+        self.execute(cy.START_RUN, id=run_id, started=_now(), note=note)
+        return run_id
+
+    def finish_run(self, run_id: str, summary: dict[str, object]) -> None:
+        """Record a run's summary."""
+        self.execute(cy.FINISH_RUN, id=run_id, finished=_now(), summary=_dumps(summary))
+
+    def close(self) -> None:
+        """Close the driver and its connections."""
+        self.driver.close()
+
+
+# -- conversions ---------------------------------------------------------------------------
+def _dumps(value: dict[str, Any] | None) -> str | None:
+    if not value:
+        return None
+    return orjson.dumps(value, default=str).decode()
+
+
+def _loads(text: str | None) -> dict[str, Any]:
+    return orjson.loads(text) if text else {}
+
+
+def _iso(d: dt.date | None) -> str | None:
+    return d.isoformat() if d is not None else None
+
+
+def _from_iso(text: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(text) if text else None
+
+
+def _ordinal(d: dt.date | None) -> int | None:
+    return d.toordinal() if d is not None else None
+
+
+def _from_ordinal(n: int | None) -> dt.date | None:
+    return dt.date.fromordinal(n) if n is not None else None
+
+
+def _source(file: str | None, row: int | None, run: str | None) -> Source | None:
+    return Source(file, row, run or "") if file is not None else None  # type: ignore[arg-type]
+
+
+def _party(m: dict[str, Any]) -> Party:
+    return Party(
+        key=m["key"],
+        kind=PartyKind(m.get("kind") or "unresolved"),
+        name=m.get("name") or "",
+        code=m.get("code") or "",
+        region=m.get("region") or "",
+        start=_from_iso(m.get("start")),
+        end=_from_iso(m.get("end")),
+        status=m.get("status") or "",
+        flags=frozenset(Flag(f) for f in m.get("flags") or ()),
+        attrs=_loads(m.get("attrs")),
+        source=_source(m.get("src_file"), m.get("src_row"), m.get("run")),
+    )
+
+
+def _link(r: Sequence[Any]) -> Link:
+    return Link(
+        id=r[0], kind=LinkKind(r[1]), src=r[2], dst=r[3], start=_from_ordinal(r[4]), end=_from_ordinal(r[5]),
+        ratio=r[6], amount=r[7], title=r[8] or "", source=_source(r[9], r[10], r[11]),
+    )
+
+
+def _record(m: dict[str, Any]) -> Record:
+    return Record(
+        id=m["fid"], kind=RecordKind(m["kind"]), subject=m["subject"], start=_from_iso(m.get("start")),
+        end=_from_iso(m.get("end")), attrs=_loads(m.get("attrs")), target=m.get("target") or "",
+        source=_source(m.get("src_file"), m.get("src_row"), m.get("run")),
+    )
+
+
+def _link_order(link: Link) -> tuple[str, str, str, dt.date]:
+    return (link.kind.value, link.src, link.dst, link.start or dt.date.min)
+
+
+def _chunks(rows: list[Any], size: int = BATCH_ROWS) -> Iterator[list[Any]]:
+    for i in range(0, len(rows), size):
+        yield rows[i : i + size]
+
+
+def _rounds(rows: list[dict[str, Any]], key: str) -> list[list[dict[str, Any]]]:
+    """Split rows so that no statement holds the same key twice (the second waits a round)."""
+    seen: Counter[Any] = Counter()
+    out: list[list[dict[str, Any]]] = []
+    for row in rows:
+        n = seen[row[key]]
+        seen[row[key]] += 1
+        if n == len(out):
+            out.append([])
+        out[n].append(row)
+    return out
+
+
+def _run_rows(tx: Any, statement: str, rows: list[dict[str, Any]], key: str | None = None) -> None:
+    for part in _rounds(rows, key) if key else [rows]:
+        for chunk in _chunks(part):
+            tx.run(statement, {"rows": chunk}).consume()
+
+
+def trigrams(key: str) -> list[str]:
+    """Return the distinct character trigrams of a name search key, in order."""
+    return list(dict.fromkeys(key[i : i + 3] for i in range(len(key) - 2)))
+
+
+# -- writer --------------------------------------------------------------------------------
+class BoltWriter:
+    """One batch: every call turns its facts into rows now and queues the statements."""
+
+    def __init__(self, store: BoltStore, run_id: str) -> None:
+        self.store = store
+        self.run_id = run_id
+        self.ops: list[Callable[[Any], None]] = []
+        self._seq = itertools.count(time.time_ns())
+        self._link_ids: set[str] = set()
+
+    def _src(self, source: Source | None) -> dict[str, Any]:
+        if source is None:
+            return {"src_file": None, "src_row": None, "run": self.run_id}
+        return {"src_file": source.file, "src_row": source.row, "run": source.run or self.run_id}
+
+    def put_parties(self, parties: Iterable[Party]) -> None:
+        """Add parties; an existing key is merged (a primary source overrides, others fill gaps)."""
+        rows = []
+        for p in parties:
+            rank = int(p.attrs.get("_primary", 0)) if p.attrs else 0
+            attrs = {k: v for k, v in p.attrs.items() if not k.startswith("_")} if p.attrs else None
+            rows.append(
+                {"key": p.key, "kind": p.kind.value, "name": p.name, "code": p.code, "region": p.region,
+                 "start": _iso(p.start), "end": _iso(p.end), "status": p.status, "flags": sorted(p.flags),
+                 "attrs": _dumps(attrs), "rank": rank, "seq": next(self._seq), **self._src(p.source)}
+            )
+        if rows:
+            self.ops.append(lambda tx: _run_rows(tx, cy.PUT_PARTIES, rows, "key"))
+
+    def put_names(self, names: Iterable[NameFact]) -> None:
+        """Add name facts (kept once per party, name and start; a later fact may close one)."""
+        rows: dict[str, dict[str, Any]] = {}
+        for n in names:
+            nkey = name_search_key(n.name)
+            uid = fact_id(n.party, n.name, _iso(n.start))
+            row = {"uid": uid, "party": n.party, "name": n.name, "nkey": nkey, "start": _iso(n.start),
+                   "end": _iso(n.end), "grams": trigrams(nkey), "seq": next(self._seq), **self._src(n.source)}
+            if uid not in rows or (rows[uid]["end"] is None and row["end"] is not None):
+                rows[uid] = row
+        if rows:
+            self.ops.append(lambda tx: self._put_names(tx, list(rows.values())))
+
+    def _put_names(self, tx: Any, rows: list[dict[str, Any]]) -> None:
+        stored: dict[str, bool] = {}
+        for chunk in _chunks([r["uid"] for r in rows]):
+            stored.update((uid, is_open) for uid, is_open in tx.run(cy.EXISTING_NAMES, {"uids": chunk}).values())
+        closing = [{"uid": r["uid"], "end": r["end"]} for r in rows if stored.get(r["uid"]) and r["end"] is not None]
+        fresh = [r for r in rows if r["uid"] not in stored]
+        _run_rows(tx, cy.CLOSE_NAMES, closing)
+        grams = Counter(g for r in fresh for g in r["grams"])
+        _run_rows(tx, cy.PUT_GRAMS, [{"g": g, "n": n} for g, n in grams.items()])
+        _run_rows(tx, cy.CREATE_NAMES, fresh)
+
+    def put_links(self, links: Iterable[Link], origin: str = "") -> None:
+        """Add links; an id already stored is kept, except that an open link is closed when
+        the new fact gives it an end."""
+        rows = []
+        for link in links:
+            rows.append(
+                {"fid": link.id, "kind": link.kind.value, "src": link.src, "dst": link.dst,
+                 "start": _ordinal(link.start), "end": _ordinal(link.end), "ratio": link.ratio, "amount": link.amount,
+                 "title": link.title, "origin": origin, "seq": next(self._seq), **self._src(link.source)}
+            )
+            self._link_ids.add(link.id)
+        if rows:
+            self.ops.append(lambda tx: self._put_links(tx, rows))
+
+    def _put_links(self, tx: Any, rows: list[dict[str, Any]]) -> None:
+        ends = {r["src"]: r["seq"] for r in rows} | {r["dst"]: r["seq"] for r in rows}
+        _run_rows(tx, cy.PUT_PLACEHOLDERS, [{"key": k, "seq": s} for k, s in ends.items()])
+        _run_rows(tx, cy.PUT_LINKS, rows, "fid")
+
+    def replace_links(self, src_or_dst: str, kind: LinkKind, origin: str, links: Iterable[Link]) -> None:
+        """Replace the ``origin`` links of ``kind`` into party ``src_or_dst`` by ``links``."""
+        new = list(links)
+        self._link_ids.update(link.id for link in new)
+        seq = next(self._seq)
+
+        def op(tx: Any) -> None:
+            _run_rows(tx, cy.PUT_PLACEHOLDERS, [{"key": src_or_dst, "seq": seq}])
+            params = {"key": src_or_dst, "kind": kind.value, "origin": origin}
+            old = {r[0] for r in tx.run(cy.DERIVED_LINKS, params).values()}
+            keep = {link.id for link in new}
+            stale = sorted(old - keep)
+            if stale:
+                tx.run(cy.DELETE_DERIVED_LINKS, {"key": src_or_dst, "fids": stale}).consume()
+            fresh = [link for link in new if link.id not in old]
+            if fresh:
+                w = BoltWriter(self.store, self.run_id)
+                w.put_links(fresh, origin=origin)
+                for queued in w.ops:
+                    queued(tx)
+
+        self.ops.append(op)
+
+    def close_link(self, link_id: str, end: dt.date) -> None:
+        """Close a stored link on ``end`` (raises InvalidInput at once for an unknown id)."""
+        if link_id not in self._link_ids and not self.store.query(cy.LINK_EXISTS, fids=[link_id]):
+            raise InvalidInput(f"no link with id {link_id}", field="link_id")
+
+        def op(tx: Any) -> None:
+            found = tx.run(cy.CLOSE_LINK, {"fid": link_id, "end": end.toordinal()}).values()
+            if not found or not found[0][0]:
+                raise InvalidInput(f"no link with id {link_id}", field="link_id")
+
+        self.ops.append(op)
+
+    def put_records(self, records: Iterable[Record]) -> None:
+        """Add records; an id already stored is kept."""
+        rows = [
+            {"fid": r.id, "kind": r.kind.value, "subject": r.subject, "start": _iso(r.start), "end": _iso(r.end),
+             "target": r.target, "attrs": _dumps(r.attrs), "seq": next(self._seq), **self._src(r.source)}
+            for r in records
+        ]
+        if rows:
+            self.ops.append(lambda tx: _run_rows(tx, cy.PUT_RECORDS, rows, "fid"))
+
+    def put_rejections(self, rejections: Iterable[Rejection]) -> None:
+        """Append rows to the rejection report (the same row, column and reason once)."""
+        rows = [
+            {"uid": fact_id(r.file, r.row, r.column, r.reason), "file": r.file, "row": r.row, "col": r.column,
+             "value": r.value, "reason": r.reason, "run": r.run or self.run_id, "seq": next(self._seq)}
+            for r in rejections
+        ]
+        if rows:
+            self.ops.append(lambda tx: _run_rows(tx, cy.PUT_REJECTIONS, rows, "uid"))
+
+    def put_code_observations(self, observations: Iterable[CodeObservation]) -> None:
+        """Keep identifiers as they appeared in files."""
+        rows = []
+        for o in observations:
+            seq = next(self._seq)
+            src = self._src(o.source)
+            uid = fact_id(src["src_file"], src["src_row"], o.kind, o.code) if o.source else f"seq:{seq}"
+            rows.append({"uid": uid, "code": o.code, "normalised": o.normalised, "name": o.name, "valid": o.valid,
+                         "kind": o.kind, "seq": seq, **src})
+        if rows:
+            self.ops.append(lambda tx: _run_rows(tx, cy.PUT_CODE_OBSERVATIONS, rows, "uid"))
+
+    def put_aliases(self, aliases: Iterable[Alias]) -> None:
+        """Record resolutions of unresolved parties (a later resolution replaces an earlier one)."""
+        rows = [{"unresolved": a.unresolved, "resolved": a.resolved, "reason": a.reason} for a in aliases]
+        if rows:
+            self.ops.append(lambda tx: _run_rows(tx, cy.PUT_ALIASES, rows, "unresolved"))
+
+    def mark_file(self, sha256: str, path: str, kind: str, rows: int, status: str) -> None:
+        """Record a file's ingest state."""
+        params = {"sha256": sha256, "path": path, "kind": kind, "rows": rows, "status": status, "run": self.run_id,
+                  "updated": _now()}
+        self.ops.append(lambda tx: tx.run(cy.MARK_FILE, params).consume())
+
+    def put_meta(self, key: str, value: str) -> None:
+        """Store a small named value."""
+        if key in ("schema", "version"):
+            raise InvalidInput(f"meta key {key!r} is reserved", field="key")
+        self.ops.append(lambda tx: tx.run(cy.PUT_META, {"key": key, "value": value}).consume())
+
+
+# -- view ----------------------------------------------------------------------------------
+class BoltView:
+    """Reads over what the server has committed."""
+
+    def __init__(self, store: BoltStore) -> None:
+        self.store = store
+        self.q = store.query
+
+    # -- parties -------------------------------------------------------------------------
+    def resolve(self, key: str) -> str:
+        """Return the known party an unresolved key is an alias of, or the key itself."""
+        rows = self.q(cy.RESOLVE, key=key)
+        return rows[0][0] if rows and rows[0][0] is not None else key
+
+    def _resolve_many(self, keys: Iterable[str]) -> dict[str, str]:
+        keys = list(dict.fromkeys(keys))
+        return {k: r if r is not None else k for k, r in self.q(cy.RESOLVE_MANY, keys=keys)} if keys else {}
+
+    def party(self, key: str) -> Party | None:
+        """Return the party with ``key`` (aliases followed), or None."""
+        rows = self.q(cy.PARTIES, keys=[self.resolve(key)])
+        return _party(rows[0][0]) if rows else None
+
+    def parties(self, keys: Iterable[str]) -> dict[str, Party]:
+        """Return the parties found among ``keys`` (by their own key)."""
+        keys = list(dict.fromkeys(keys))
+        out: dict[str, Party] = {}
+        for chunk in _chunks(keys):
+            for (m,) in self.q(cy.PARTIES, keys=chunk):
+                out[m["key"]] = _party(m)
+        return out
+
+    def iter_parties(self, kinds: Sequence[PartyKind] | None = None) -> Iterator[Party]:
+        """Yield every party (of the given kinds)."""
+        if kinds:
+            rows = self.store.stream(cy.ITER_PARTIES_OF_KINDS, kinds=[PartyKind(k).value for k in kinds])
+        else:
+            rows = self.store.stream(cy.ITER_PARTIES)
+        for (m,) in rows:
+            yield _party(m)
+
+    def names(self, key: str) -> list[NameFact]:
+        """Return the names a party has carried, oldest first."""
+        facts = [
+            NameFact(r[0], r[1], _from_iso(r[2]), _from_iso(r[3]), _source(r[4], r[5], r[6]))
+            for r in self.q(cy.NAMES_OF, key=self.resolve(key))
+        ]
+        facts.sort(key=lambda n: (n.start is not None, n.start or dt.date.min))
+        return facts
+
+    # -- links ---------------------------------------------------------------------------
+    def _aliases_of(self, key: str) -> list[str]:
+        return [r[0] for r in self.q(cy.ALIASES_OF, key=key)]
+
+    def links(
+        self,
+        key: str,
+        *,
+        as_of: dt.date | None = None,
+        kinds: Sequence[LinkKind] | None = None,
+        direction: str = "both",
+    ) -> list[Link]:
+        """Return the links touching ``key`` (``out``: as source, ``in``: as target)."""
+        if direction not in ("both", "in", "out"):
+            raise InvalidInput(f"direction must be both, in or out, not {direction!r}", field="direction")
+        statement = cy.links_of(direction, as_of is not None, kinds is not None)
+        rows = self.q(statement, keys=[self.resolve(key)], **_filter_params(as_of, kinds))
+        found = {r[0]: _link(r) for r in rows}
+        return sorted(found.values(), key=_link_order)
+
+    def link(self, link_id: str) -> Link | None:
+        """Return one link by id."""
+        rows = self.q(cy.LINK_BY_ID, fid=link_id)
+        return _link(rows[0]) if rows else None
+
+    def iter_links(self, kinds: Sequence[LinkKind] | None = None) -> Iterator[Link]:
+        """Yield every link (of the given kinds)."""
+        if kinds:
+            rows = self.store.stream(cy.ITER_LINKS_OF_KINDS, kinds=[LinkKind(k).value for k in kinds])
+        else:
+            rows = self.store.stream(cy.ITER_LINKS)
+        for r in rows:
+            yield _link(r)
+
+    def degree(self, key: str) -> int:
+        """Return the number of links touching ``key`` at any time."""
+        rows = self.q(cy.DEGREES, keys=[self.resolve(key)])
+        return int(rows[0][1]) if rows else 0
+
+    def neighbourhood(
+        self,
+        keys: Iterable[str],
+        hops: int,
+        *,
+        as_of: dt.date | None = None,
+        kinds: Sequence[LinkKind] | None = None,
+        max_degree: int | None = None,
+    ) -> Subgraph:
+        """Return parties within ``hops`` of ``keys`` and the links among them (BFS, one query per hop)."""
+        if hops < 0:
+            raise InvalidInput("hops must be >= 0", field="hops")
+        seeds = list(dict.fromkeys(self._resolve_many(keys).values()))
+        present = set(self.parties(seeds))
+        seeds = [k for k in seeds if k in present]
+        distance: dict[str, int] = dict.fromkeys(seeds, 0)
+        capped: set[str] = set()
+        found: dict[str, Link] = {}
+        statement = cy.expand(as_of is not None, kinds is not None)
+        params = _filter_params(as_of, kinds)
+        frontier = seeds
+        for hop in range(1, hops + 1):
+            if not frontier:
+                break
+            if max_degree is not None:
+                # a seed is always expanded: the user asked about it
+                others = [k for k in frontier if distance[k] > 0]
+                big = {k for k, n in self.q(cy.DEGREES, keys=others) if n > max_degree} if others else set()
+                capped |= big
+                frontier = [k for k in frontier if k not in big]
+            new: list[str] = []
+            for chunk in _chunks(frontier):
+                for r in self.q(statement, keys=chunk, **params):
+                    if r[0] not in found:
+                        found[r[0]] = _link(r)
+                    other = r[12]
+                    if other not in distance:
+                        distance[other] = hop
+                        new.append(other)
+            frontier = new
+        parties = self.parties(distance)
+        sub = Subgraph()
+        for key, d in distance.items():
+            if key in parties:
+                sub.parties[key] = parties[key]
+                sub.distance[key] = d
+        sub.capped = {k for k in capped if k in parties}
+        ends = {k for link in found.values() for k in (link.src, link.dst)}
+        resolved = self._resolve_many(ends)
+        for link in sorted(found.values(), key=_link_order):
+            src, dst = resolved.get(link.src, link.src), resolved.get(link.dst, link.dst)
+            sub.links.append(link if (src, dst) == (link.src, link.dst) else replace(link, src=src, dst=dst))
+        return sub
+
+    # -- records -------------------------------------------------------------------------
+    def records(
+        self,
+        subject: str | None = None,
+        *,
+        kinds: Sequence[RecordKind] | None = None,
+        as_of: dt.date | None = None,
+    ) -> list[Record]:
+        """Return records of a subject (aliases included), of kinds, in force on ``as_of``."""
+        params: dict[str, Any] = {}
+        if subject is not None:
+            resolved = self.resolve(subject)
+            subjects = [resolved, *self._aliases_of(resolved)]
+            if subject not in subjects:
+                subjects.append(subject)
+            params["subjects"] = subjects
+        if kinds:
+            params["kinds"] = [RecordKind(k).value for k in kinds]
+        if as_of is not None:
+            params["day"] = as_of.isoformat()
+        statement = cy.records(subject is not None, bool(kinds), as_of is not None)
+        return [_record(m) for (m,) in self.q(statement, **params)]
+
+    def record(self, record_id: str) -> Record | None:
+        """Return one record by id."""
+        rows = self.q(cy.RECORD_BY_ID, fid=record_id)
+        return _record(rows[0][0]) if rows else None
+
+    def records_targeting(self, record_id: str) -> list[Record]:
+        """Return the repairs, objections and resolutions acting on ``record_id``."""
+        return [_record(m) for (m,) in self.q(cy.RECORDS_TARGETING, fid=record_id)]
+
+    # -- search --------------------------------------------------------------------------
+    def search(self, text: str, *, limit: int = 20) -> list[SearchHit]:
+        """Find parties by code, ID or name: exact, substring, then fuzzy over trigram candidates."""
+        from rapidfuzz import fuzz
+
+        raw = (text or "").strip()
+        if not raw:
+            return []
+        code = normalise_code(raw)
+        hits: list[SearchHit] = []
+        seen: set[str] = set()
+
+        def add(party: Party | None, matched: str, score: float, how: str) -> None:
+            if party is not None and party.key not in seen:
+                seen.add(party.key)
+                hits.append(SearchHit(party, matched, score, how))
+
+        if len(code) == 18:
+            if check_uscc(code).valid:
+                add(self.party("org:" + code), code, 100.0, "code")
+            if check_resident_id(code).valid:
+                add(self.party("per:" + code), code, 100.0, "id")
+        if len(code) >= 6 and code.isalnum() or "*" in code:
+            for party in self._by_code_pattern(code, limit):
+                add(party, party.code, 99.0, "code")
+        key = name_search_key(raw)
+        if not key:
+            return hits[:limit]
+        candidates: dict[str, str] = {}
+        for party_key, name in self.q(cy.NAMES_BY_KEY, key=key, limit=limit * 4):
+            candidates.setdefault(party_key, name)
+        exact = set(candidates)
+        grams = trigrams(key)
+        counts: dict[str, int] = {}
+        if grams:
+            counts = {g: int(n) for g, n in self.q(cy.GRAM_COUNTS, grams=grams)}
+            if len(counts) == len(grams):
+                rarest = min(grams, key=lambda g: counts[g])
+                rows = self.q(cy.NAMES_CONTAINING_VIA_GRAM, gram=rarest, key=key, limit=limit * 20)
+            else:
+                rows = []  # a trigram no name holds: no name contains the key
+        else:
+            rows = self.q(cy.NAMES_CONTAINING, key=key, limit=limit * 20)
+        substring = {p for p, _ in rows}
+        for p, n in rows:
+            candidates.setdefault(p, n)
+        if len(candidates) < limit and counts:
+            ranked = sorted(counts, key=lambda g: counts[g])
+            use = [g for g in ranked if counts[g] <= COMMON_GRAM][:12] or ranked[:3]
+            for p, n in self.q(cy.NAMES_SHARING_GRAMS, grams=use, limit=limit * 20):
+                candidates.setdefault(p, n)
+        elif len(candidates) < limit and len(key) == 2:
+            # two characters: any name holding one of them, scored below
+            for ch in key:
+                for p, n in self.q(cy.NAMES_CONTAINING, key=ch, limit=limit * 5):
+                    candidates.setdefault(p, n)
+        resolved = self._resolve_many(candidates)
+        parties = self.parties(resolved.values())
+        scored = []
+        for p, n in candidates.items():
+            party = parties.get(resolved.get(p, p))
+            if party is None:
+                continue
+            nkey = name_search_key(n)
+            if p in exact:
+                score, how = 100.0, "exact"
+            elif p in substring or key in nkey:
+                score, how = 90.0 + 10.0 * len(key) / max(len(nkey), 1), "substring"
+            else:
+                score, how = float(fuzz.WRatio(key, nkey)) * 0.9, "fuzzy"
+            if how == "fuzzy" and score < 45:
+                continue
+            scored.append((score, how, n, party))
+        scored.sort(key=lambda t: (-t[0], t[3].key))
+        for score, how, n, party in scored:
+            add(party, n, round(score, 1), how)
+        return hits[:limit]
+
+    def _by_code_pattern(self, code: str, limit: int) -> list[Party]:
+        """Parties whose code equals ``code``, each ``*`` standing for any one character."""
+        if "*" not in code:
+            return [_party(m) for (m,) in self.q(cy.PARTIES_BY_CODE, code=code, limit=limit)]
+        prefix, suffix = code.split("*", 1)[0], code.rsplit("*", 1)[1]
+        rows = self.q(cy.PARTIES_BY_CODE_SHAPE, prefix=prefix, suffix=suffix, length=len(code), limit=limit * 5)
+        out = []
+        for (m,) in rows:
+            stored = (m.get("code") or "").upper()
+            if all(c == "*" or c == s for c, s in zip(code, stored, strict=True)):
+                out.append(_party(m))
+        return out[:limit]
+
+    # -- aliases, quality, bookkeeping ---------------------------------------------------
+    def aliases(self) -> list[Alias]:
+        """Return every alias recorded."""
+        return [Alias(*r) for r in self.q(cy.ALIASES)]
+
+    def rejections(self, run: str | None = None) -> list[Rejection]:
+        """Return rejected rows (of one run), in the order they were reported."""
+        rows = self.q(cy.REJECTIONS_OF_RUN, run=run) if run else self.q(cy.REJECTIONS)
+        return [Rejection(r[0], r[1], r[2], r[3], r[4], r[5] or "") for r in rows]
+
+    def code_observations(self) -> Iterator[CodeObservation]:
+        """Yield identifiers as they appeared in files."""
+        for r in self.store.stream(cy.CODE_OBSERVATIONS):
+            yield CodeObservation(r[0], r[1], r[2], bool(r[3]), r[4], _source(r[5], r[6], r[7]))
+
+    def file_status(self, sha256: str) -> str | None:
+        """Return "partial", "complete" or None."""
+        rows = self.q(cy.FILE_STATUS, sha256=sha256)
+        return rows[0][0] if rows else None
+
+    def runs(self) -> list[IngestRun]:
+        """Return the ingest runs, oldest first."""
+        return [IngestRun(r[0], r[1], r[2] or "", _loads(r[3])) for r in self.q(cy.RUNS)]
+
+    def counts(self) -> dict[str, int]:
+        """Return counts of parties by kind, links, records by kind, rejections and aliases."""
+        out: dict[str, int] = {}
+        for kind, n in self.q(cy.COUNT_PARTIES):
+            out[f"parties.{kind}"] = int(n)
+        out["parties"] = sum(v for k, v in out.items() if k.startswith("parties."))
+        out["links"] = int(self.q(cy.COUNT_LINKS)[0][0])
+        for kind, n in self.q(cy.COUNT_RECORDS):
+            out[f"records.{kind}"] = int(n)
+        out["records"] = sum(v for k, v in out.items() if k.startswith("records."))
+        out["rejections"] = int(self.q(cy.COUNT_REJECTIONS)[0][0])
+        out["aliases"] = int(self.q(cy.COUNT_ALIASES)[0][0])
+        return out
+
+    def meta(self, key: str) -> str | None:
+        """Return a value stored with put_meta."""
+        rows = self.q(cy.META, key=key)
+        return rows[0][0] if rows else None
+
+    def version(self) -> int:
+        """Return the committed batch counter."""
+        value = self.meta("version")
+        return int(value) if value else 0
+
+
+def _filter_params(as_of: dt.date | None, kinds: Sequence[LinkKind] | None) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    if as_of is not None:
+        params["day"] = as_of.toordinal()
+    if kinds is not None:
+        params["kinds"] = [LinkKind(k).value for k in kinds]
+    return params
