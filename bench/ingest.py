@@ -102,6 +102,10 @@ def main() -> None:
     print(f"rows end to end       {ing['rows']:,} in {ing['seconds']:.1f} s = {ing['rows'] / ing['seconds']:,.0f} rows/s "
           f"(target >= 50,000)")
     print(f"loaded / rejected     {ing['loaded']:,} / {ing['rejected']:,}")
+    truth = json.loads((data / "ground_truth.json").read_text(encoding="utf-8"))["ugly"]
+    expected = sum(truth["expected_loaded_rows"].values()), sum(truth["expected_rejected_rows"].values())
+    print(f"ground truth          {expected[0]:,} / {expected[1]:,} "
+          f"({'match' if expected == (ing['loaded'], ing['rejected']) else 'MISMATCH'})")
     print(f"peak RSS (ingest)     {ing['peak_rss'] / 2**20:,.0f} MiB")
     print(f"parties / links       {parties:,} / {links:,}")
     print(f"cold start            {cold['ready_s']:.2f} s to a ready index, {cold['first_query_s']:.2f} s to the first "

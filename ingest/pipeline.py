@@ -139,7 +139,8 @@ def ingest_paths(
         fs.kind, fs.encoding = recognised.layout.kind, table.encoding
         planned.append((KIND_ORDER.index(fs.kind), path, (fs, table, recognised)))
     workers = workers if workers is not None else min(2, os.cpu_count() or 1)
-    if workers > 1 and len(planned) > 1 and getattr(store, "backend_name", "") == "memory":
+    big = any((count_rows(path) or 0) > SPLIT_ROWS for _, path, _ in planned)
+    if workers > 1 and (len(planned) > 1 or big) and getattr(store, "backend_name", "") == "memory":
         _ingest_in_workers(store, run_id, planned, workers, mapping=mapping, batch_rows=batch_rows,
                            progress=progress, force=force)
     else:
@@ -158,38 +159,65 @@ def ingest_paths(
 _ROW_COST = {"registrations": 4.0, "changes": 2.0, "controllers": 1.5, "shareholders": 1.2, "officers": 1.0}
 
 
+SPLIT_ROWS = 40_000  # a file larger than this is shared between the workers by row ranges
+
+
 def _ingest_in_workers(
     store: Any, run_id: str, planned: list[tuple[int, Path, Any]], workers: int, *, mapping: SiteMapping | None,
     batch_rows: int, progress: bool, force: bool,
 ) -> None:
-    """Ingest files in worker processes (spawned: safe inside a threaded server too)."""
+    """Ingest files in worker processes (spawned: safe inside a threaded server too).
+
+    Large files are cut into row ranges, one per worker; each range keeps its own progress
+    mark, and the file is marked complete once every range is."""
     import multiprocessing
 
-    tasks = []
+    tasks: list[tuple[float, tuple[Any, ...]]] = []
     by_path: dict[str, FileSummary] = {}
+    ranges: dict[str, list[FileSummary]] = {}
+    shas: dict[str, str] = {}
     for _, path, (fs, table, _) in planned:
         table.close()
         by_path[str(path)] = fs
-        cost = path.stat().st_size * _ROW_COST.get(fs.kind, 1.0)
-        tasks.append((cost, (store.path, str(path), fs.kind, mapping, run_id, batch_rows, progress, force, os.getpid())))
+        shas[str(path)] = sha = file_sha256(path)
+        if not force and store.view().file_status(sha) == "complete":
+            fs.status = "skipped"
+            continue
+        rows = count_rows(path) or 0
+        parts = workers if rows > SPLIT_ROWS else 1
+        bounds = [(i * rows // parts, None if i == parts - 1 else (i + 1) * rows // parts) for i in range(parts)]
+        cost = path.stat().st_size * _ROW_COST.get(fs.kind, 1.0) / parts
+        for i, (lo, hi) in enumerate(bounds):
+            mark = sha if parts == 1 else f"{sha}#{i + 1}/{parts}"
+            tasks.append((cost, (store.path, str(path), fs.kind, mapping, run_id, batch_rows, progress, force,
+                                 os.getpid(), lo, hi, mark, sha)))
     tasks.sort(key=lambda t: -t[0])  # longest first: the workers finish close together
     # registrations go first, as in a sequential run, so that a representative named in a
     # change record meets the registration's ID number rather than a name-only stand-in
-    phases = [[t for c, t in tasks if t[2] == "registrations"], [t for c, t in tasks if t[2] != "registrations"]]
+    phases = [[t for _, t in tasks if t[2] == "registrations"], [t for _, t in tasks if t[2] != "registrations"]]
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(workers) as pool:
         for phase in phases:
             for done in pool.imap_unordered(_worker_ingest, phase):
-                fs = by_path[done.path]
-                for name in done.__slots__:
-                    setattr(fs, name, getattr(done, name))
+                ranges.setdefault(done.path, []).append(done)
+    for path, parts in ranges.items():
+        fs = by_path[path]
+        for name in ("rows", "loaded", "rejected", "empty", "duplicates"):
+            setattr(fs, name, sum(getattr(p, name) for p in parts))
+        fs.seconds = max(p.seconds for p in parts)
+        fs.encoding = parts[0].encoding or fs.encoding
+        failed = [p for p in parts if p.status == "failed"]
+        fs.status, fs.error = ("failed", failed[0].error) if failed else ("loaded", "")
+        if not failed and len(parts) > 1:
+            with store.writer(run_id) as w:
+                w.mark_file(shas[path], path, fs.kind, fs.rows, "complete")
 
 
 def _worker_ingest(task: tuple[Any, ...]) -> FileSummary:
-    """One file in a worker process, with its own connection to the store."""
+    """One file (or one row range of it) in a worker process, with its own store connection."""
     from graph.backends.memory import open_store
 
-    db, path, kind, mapping, run_id, batch_rows, progress, force, parent = task
+    db, path, kind, mapping, run_id, batch_rows, progress, force, parent, lo, hi, mark, sha = task
     fs = FileSummary(path, kind=kind)
     store = open_store(db)
     table = None
@@ -198,7 +226,7 @@ def _worker_ingest(task: tuple[Any, ...]) -> FileSummary:
         recognised = recognise(table.headers, file=path, kind=kind, mapping=mapping)
         fs.encoding = table.encoding
         _ingest_file(store, run_id, Path(path), fs, table, recognised, batch_rows=batch_rows, progress=progress,
-                     force=force, parent=parent)
+                     force=force, parent=parent, rows=(lo, hi), mark=mark, sha=sha)
     except InvalidInput as exc:
         fs.status, fs.error = "failed", str(exc)
         if table is not None:
@@ -210,23 +238,36 @@ def _worker_ingest(task: tuple[Any, ...]) -> FileSummary:
 
 def _ingest_file(
     store: GraphStore, run_id: str, path: Path, fs: FileSummary, table: Any, recognised: Any, *, batch_rows: int,
-    progress: bool, force: bool, parent: int | None = None,
+    progress: bool, force: bool, parent: int | None = None, rows: tuple[int, int | None] = (0, None),
+    mark: str | None = None, sha: str | None = None,
 ) -> None:
+    """Ingest one file, or the data rows ``lo < n <= hi`` of it (``rows=(lo, hi)``), whose
+    progress is kept under ``mark`` (the file's hash unless it is one of several ranges)."""
     started = time.perf_counter()
-    sha = file_sha256(path)
-    if not force and store.view().file_status(sha) == "complete":
+    sha = sha or file_sha256(path)
+    mark = mark or sha
+    view = store.view()
+    if not force and (view.file_status(sha) == "complete" or view.file_status(mark) == "complete"):
         fs.status = "skipped"
         table.close()
         return
+    lo, hi = rows
     converter = CONVERTERS[recognised.layout.kind]
     positions = list(recognised.positions.items())
     display = str(path)
-    bar = _progress(progress, count_rows(path), path.name)
+    total = count_rows(path)
+    bar = _progress(progress, (hi or total or 0) - lo if total is not None else None, path.name)
     batch, rejections = Batch(), []
     seen: set[int] = set()
     in_batch = 0
     try:
         for n, cells in table.rows:
+            if hi is not None and n > hi:
+                break
+            if n <= lo:
+                # rows of an earlier range: only remembered, so a later copy counts as a duplicate
+                seen.add(hash(tuple(cells)))
+                continue
             fs.rows += 1
             in_batch += 1
             if not any(c not in (None, "") and str(c).strip() for c in cells):
@@ -247,10 +288,10 @@ def _ingest_file(
             if in_batch >= batch_rows:
                 if parent is not None and os.getppid() != parent:
                     raise SystemExit("the ingest that started this worker is gone")  # orphaned: stop
-                _flush(store, run_id, batch, rejections, sha, display, fs, "partial")
+                _flush(store, run_id, batch, rejections, mark, display, fs, "partial")
                 bar.update(in_batch)
                 batch, rejections, in_batch = Batch(), [], 0
-        _flush(store, run_id, batch, rejections, sha, display, fs, "complete")
+        _flush(store, run_id, batch, rejections, mark, display, fs, "complete")
         bar.update(in_batch)
         fs.status = "loaded"
     except InvalidInput as exc:
