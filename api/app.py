@@ -1,44 +1,144 @@
-"""The FastAPI application factory: health, a landing page, and (as they land) the API routes."""
+"""The FastAPI application factory: health, a landing page, and the authenticated API under /api/v1.
+
+``create_app(settings, store=None)`` wires the store, the API's own SQLite file (keys, audit
+trail, webhooks: see :mod:`api.auth`), the risk index service and the webhook worker. Every
+error leaves as ``{code, message, field}``: the store's errors (404/422/503), validation
+(422), authentication (401/403), rate limits (429, with Retry-After).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import datetime as dt
 import html
+import threading
+from collections.abc import AsyncIterator
 from typing import Any
 
+import orjson
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, ORJSONResponse
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse, Response
 
-from api.settings import Settings, get_settings
+from api.audit import AuditLog, AuditMiddleware
+from api.auth import ApiDatabase, KeyRing, RateLimiter, api_db_path, api_settings
+from api.routes import actions, admin, graph, parties, relocations, risk, webhooks
+from api.routes.common import ApiContext, ApiError, RiskService
+from api.schemas import ErrorOut, HealthOut
+from api.settings import Settings
 from api.stores import open_configured_store
+from api.webhooks import WebhookService
 from graph.schema import PARTY_LABELS_ZH
 from graph.store import CreditGraphError, InvalidInput, NotFound, StoreUnavailable
 
 _STATUS = {NotFound: 404, InvalidInput: 422, StoreUnavailable: 503}
+_HTTP_CODES = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 405: "MethodNotAllowed",
+               413: "PayloadTooLarge", 415: "UnsupportedMediaType", 429: "RateLimited"}
+API_PREFIX = "/api/v1"
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "no API key, or an unknown or revoked one"},
+    403: {"model": ErrorOut, "description": "the key's role may not use this endpoint"},
+    404: {"model": ErrorOut, "description": "no such party or record"},
+    422: {"model": ErrorOut, "description": "invalid input; `field` names it"},
+    429: {"model": ErrorOut, "description": "rate limit exceeded; see Retry-After"},
+}
+
+
+class OrjsonResponse(JSONResponse):
+    """JSON rendered by orjson (FastAPI's own ORJSONResponse is deprecated)."""
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
+
+
+def _error(status: int, code: str, message: str, field: str = "", headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps({"code": code, "message": message, "field": field}), status_code=status,
+                    headers=headers, media_type="application/json")
+
+
+def _field(loc: Any) -> str:
+    parts = [p for p in loc if p not in ("body", "query", "path", "header", "cookie")] or list(loc[:1])
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else (("." if out else "") + str(p))
+    return out
 
 
 def create_app(settings: Settings | None = None, store: Any = None) -> FastAPI:
     """Build the app over ``store`` (opened from the settings when not given)."""
-    settings = settings or get_settings()
-    app = FastAPI(title="creditgraph", version="0.1.0", default_response_class=ORJSONResponse)
-    app.state.settings = settings
-    app.state.store = store if store is not None else open_configured_store(settings)
+    cfg = api_settings(settings)
+    store = store if store is not None else open_configured_store(cfg)
+    db = ApiDatabase(api_db_path(cfg, store))
+    risk_service = RiskService(max_answers=cfg.response_cache)
+    context = ApiContext(settings=cfg, store=store, db=db, keys=KeyRing(db), audit=AuditLog(db),
+                         limiter=RateLimiter(cfg.rate_per_second, cfg.rate_burst), risk=risk_service)
+    context.webhooks = WebhookService(db, cfg, risk_service, store)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        worker = asyncio.create_task(context.webhooks.worker()) if cfg.webhooks_enabled else None
+        if cfg.prebuild_index:
+            # today's index for hops=3 (the default check), built while the server already answers
+            threading.Thread(target=_prebuild, args=(context,), name="risk-index", daemon=True).start()
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
+            for task in list(app.state.background):
+                with contextlib.suppress(Exception):
+                    await task
+
+    app = FastAPI(
+        title="creditgraph", version="0.1.0", default_response_class=OrjsonResponse, lifespan=lifespan,
+        description="信用知识图谱 risk-warning API for supervision systems: authenticated (X-API-Key or "
+                    "Authorization: Bearer), masked for supervision systems, audited, rate-limited, with webhooks.",
+    )
+    app.state.settings = cfg
+    app.state.store = store
+    app.state.api = context
+    app.state.background = set()
+    app.add_middleware(AuditMiddleware, log_of=lambda: context.audit)
 
     @app.exception_handler(CreditGraphError)
-    async def _credit_error(request: Request, exc: CreditGraphError) -> ORJSONResponse:
+    async def _credit_error(request: Request, exc: CreditGraphError) -> Response:
         status = next((code for cls, code in _STATUS.items() if isinstance(exc, cls)), 500)
-        return ORJSONResponse(
-            {"code": type(exc).__name__, "message": str(exc), "field": getattr(exc, "field", "")}, status_code=status
-        )
+        return _error(status, type(exc).__name__, str(exc), getattr(exc, "field", ""))
 
-    @app.get("/healthz")
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, exc: ApiError) -> Response:
+        return _error(exc.status, exc.code, exc.message, exc.field, exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        errors = exc.errors()
+        first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
+        field = _field(first.get("loc", ()))
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        return _error(422, "InvalidInput", f"{field or 'request'}: {first.get('msg', 'invalid')}{more}", field)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        code = _HTTP_CODES.get(exc.status_code, "HTTPError")
+        return _error(exc.status_code, code, str(exc.detail), "", getattr(exc, "headers", None))
+
+    for module in (risk, parties, graph, relocations, actions, webhooks, admin):
+        app.include_router(module.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
+
+    @app.get("/healthz", response_model=HealthOut, tags=["public"])
     def healthz() -> dict[str, Any]:
         """The store's counts: parties by kind, links, records, rejections."""
-        view = app.state.store.view()
-        return {"status": "ok", "backend": getattr(app.state.store, "backend_name", "?"), "counts": view.counts()}
+        view = store.view()
+        return {"status": "ok", "backend": getattr(store, "backend_name", "?"), "counts": view.counts()}
 
-    @app.get("/", response_class=HTMLResponse)
+    @app.get("/", response_class=HTMLResponse, tags=["public"])
     def index() -> str:
-        counts = app.state.store.view().counts()
+        counts = store.view().counts()
         rows = "".join(
             f"<tr><td>{html.escape(PARTY_LABELS_ZH.get(_kind(k), k))}</td><td>{v:,}</td></tr>"
             for k, v in sorted(counts.items())
@@ -47,6 +147,12 @@ def create_app(settings: Settings | None = None, store: Any = None) -> FastAPI:
         return _PAGE.format(rows=rows, links=counts.get("links", 0), records=counts.get("records", 0))
 
     return app
+
+
+def _prebuild(context: ApiContext) -> None:
+    with contextlib.suppress(Exception):
+        context.risk.index(context.store.view(), dt.date.today(), 3)
+        context.webhooks.prime()
 
 
 def _kind(counter: str) -> Any:

@@ -174,7 +174,7 @@ def _register_optional_commands() -> None:
     """Attach command groups that live in their own modules."""
     import importlib
 
-    for module in ("api.commands.punishment", "api.commands.relocation"):
+    for module in ("api.commands.punishment", "api.commands.relocation", "api.commands.keys"):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:

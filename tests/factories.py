@@ -67,3 +67,23 @@ def record(kind: RecordKind, subject: Party | str, start: str | None, end: str |
 
 
 SRC = Source("factories.py", 1, "test")
+
+
+def list_entry(subject: Party | str, listed: str, list_type: str = "严重失信主体名单", end: str | None = None,
+               **attrs: object) -> Record:
+    """A list entry (LIST_ENTRY) as the ingest writes it: listing date, type and attrs."""
+    attrs.setdefault("decision_no", f"测试决定〔{listed[:4]}〕{next(_counter)}号")
+    attrs.setdefault("authority", "测试市发展和改革委员会")
+    return record(RecordKind.LIST_ENTRY, subject, listed, end, list_type=list_type, listed_on=listed, **attrs)
+
+
+def write_graph(store: object, parties: tuple[Party, ...] | list[Party] = (), links: tuple[Link, ...] | list[Link] = (),
+                records: tuple[Record, ...] | list[Record] = ()) -> None:
+    """Write parties (with their names), links and records in one batch."""
+    from graph.model import NameFact
+
+    with store.writer("test") as w:  # type: ignore[attr-defined]
+        w.put_parties(parties)
+        w.put_names([NameFact(p.key, p.name, p.start) for p in parties])
+        w.put_links(links)
+        w.put_records(records)

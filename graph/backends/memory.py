@@ -288,6 +288,10 @@ class EmbeddedStore:
             self._write_conn.execute(
                 "UPDATE runs SET finished = ?, summary = ? WHERE id = ?", (_now(), dumps(summary), run_id)
             )
+            # fresh statistics, so the planner picks records(subject) over records(kind);
+            # analysis_limit keeps this to a quick sample even on a large file
+            self._write_conn.execute("PRAGMA analysis_limit = 1000")
+            self._write_conn.execute("ANALYZE")
 
     def close(self) -> None:
         """Close connections."""
@@ -842,7 +846,10 @@ class EmbeddedView:
         """Return the repairs, objections and resolutions acting on ``record_id``."""
         return [
             self._record(r)
-            for r in self.conn.execute(f"SELECT {_RECORD_COLS} FROM records WHERE target = ? ORDER BY id", (record_id,))
+            # "target != ''" lets SQLite use the partial index records_target
+            for r in self.conn.execute(
+                f"SELECT {_RECORD_COLS} FROM records WHERE target = ? AND target != '' ORDER BY id", (record_id,)
+            )
         ]
 
     # -- search --------------------------------------------------------------------------

@@ -96,6 +96,7 @@ CREATE INDEX IF NOT EXISTS records_target ON records(target) WHERE target != '';
 CREATE TABLE IF NOT EXISTS aliases (
     unresolved TEXT PRIMARY KEY, resolved TEXT NOT NULL, reason TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS aliases_resolved ON aliases(resolved);
 CREATE TABLE IF NOT EXISTS rejections (
     id INTEGER PRIMARY KEY, file TEXT NOT NULL, row INTEGER NOT NULL, col TEXT NOT NULL,
     value TEXT NOT NULL, reason TEXT NOT NULL, run TEXT,

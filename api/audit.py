@@ -1,0 +1,138 @@
+"""The audit trail: who looked at whom, who changed what, from where, with what outcome.
+
+Every request under ``/api/v1`` is recorded once it has been answered (also when it was
+refused: 401, 403, 422, 429), one row per party it named (a batch check: one row per item).
+Rows are appended to the ``audit`` table of the API's SQLite file, in the same request,
+before the response is finished; triggers refuse UPDATE and DELETE, and the API has no
+route that changes or removes a row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from api.auth import ApiDatabase, Principal, now_iso
+
+AUDITED_PREFIX = "/api/v1"
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRow:
+    """One audit row as read back."""
+
+    id: int
+    at: str
+    who: str
+    who_name: str
+    role: str
+    ip: str
+    method: str
+    endpoint: str
+    path: str
+    key: str
+    status: int
+    action: str
+
+
+class AuditLog:
+    """Appends and reads the audit trail (no update, no delete)."""
+
+    def __init__(self, db: ApiDatabase) -> None:
+        self.db = db
+
+    def append(self, *, principal: Principal | None, ip: str, method: str, endpoint: str, path: str,
+               keys: list[str], status: int) -> None:
+        """Append one row per key named by the request (one row with an empty key when none)."""
+        at = now_iso()
+        who, name, role = (principal.id, principal.name, principal.role) if principal else ("anonymous", "", "")
+        action = "read" if method in ("GET", "HEAD") else "change"
+        if method == "POST" and endpoint.endswith("/risk/check"):
+            action = "read"
+        rows = [(at, who, name, role, ip, method, endpoint, path[:2000], k[:200], status, action)
+                for k in (dict.fromkeys(keys) if keys else [""])]
+        sql = ("INSERT INTO audit(at, who, who_name, role, ip, method, endpoint, path, key, status, action) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        if len(rows) == 1:
+            self.db.execute(sql, rows[0])
+        else:
+            self.db.executemany(sql, rows)
+
+    def query(self, *, who: str | None = None, key: str | None = None, since: dt.datetime | dt.date | None = None,
+              limit: int = 100, offset: int = 0) -> tuple[list[AuditRow], int]:
+        """Return rows (newest first) matching who (key id or name), party key and time, and the total."""
+        where, args = [], []
+        if who:
+            where.append("(who = ? OR who_name = ?)")
+            args.extend([who, who])
+        if key:
+            where.append("key = ?")
+            args.append(key)
+        if since is not None:
+            if isinstance(since, dt.datetime):
+                text = since.astimezone(dt.UTC).isoformat(timespec="milliseconds") if since.tzinfo else \
+                    since.isoformat(timespec="milliseconds")
+            else:
+                text = since.isoformat()
+            where.append("at >= ?")
+            args.append(text)
+        cond = (" WHERE " + " AND ".join(where)) if where else ""
+        total = int(self.db.execute(f"SELECT COUNT(*) FROM audit{cond}", args)[0][0])
+        rows = self.db.execute(
+            f"SELECT id, at, who, who_name, role, ip, method, endpoint, path, key, status, action FROM audit{cond} "
+            "ORDER BY id DESC LIMIT ? OFFSET ?", [*args, limit, offset])
+        return [AuditRow(*r) for r in rows], total
+
+
+class AuditMiddleware:
+    """Pure ASGI middleware: records each ``/api/v1`` request after it was answered.
+
+    Handlers say which parties a request named with :func:`audit_keys`; the authentication
+    dependency leaves the principal in the request state.
+    """
+
+    def __init__(self, app: Any, log_of: Any) -> None:
+        self.app = app
+        self.log_of = log_of  # callable returning the AuditLog (set up at app creation)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(AUDITED_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        state = scope.setdefault("state", {})
+        status = [500]
+
+        async def capture(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+                # write before the body goes out: the client never sees an unaudited answer
+                self._record(scope, state, status[0])
+                state["_audited"] = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capture)
+        finally:
+            if not state.get("_audited"):
+                self._record(scope, state, status[0])
+
+    def _record(self, scope: dict[str, Any], state: dict[str, Any], status: int) -> None:
+        route = scope.get("route")
+        endpoint = getattr(route, "path", None) or scope["path"]
+        if not endpoint.startswith(AUDITED_PREFIX):
+            endpoint = AUDITED_PREFIX + endpoint  # routes of an included router carry no prefix
+        query = scope.get("query_string", b"").decode("latin-1")
+        path = scope["path"] + ("?" + query if query else "")
+        client = scope.get("client")
+        ip = client[0] if client else ""
+        keys = list(state.get("audit_keys", []))
+        if not keys:  # refused before the handler ran: record whom the caller asked about
+            keys = [str(v) for v in (scope.get("path_params") or {}).values()]
+        self.log_of().append(principal=state.get("principal"), ip=ip, method=scope["method"], endpoint=endpoint,
+                             path=path, keys=keys, status=status)
+
+
+def audit_keys(request: Any, *keys: str) -> None:
+    """Note the parties a request names, for its audit rows."""
+    request.scope.setdefault("state", {}).setdefault("audit_keys", []).extend(k for k in keys if k)

@@ -1,0 +1,301 @@
+"""API keys, roles and per-key rate limits; the API's own SQLite file and its settings.
+
+Keys live in a SQLite file of their own next to the store (``data/creditgraph.api.sqlite``
+for ``data/creditgraph.sqlite``), with the audit trail and the webhook tables: the graph
+backends stay untouched and a Bolt-backed deployment keeps its keys locally too.
+
+A key reads ``cg_<id>_<secret>``: the id finds the row, the secret is checked against
+``sha256(salt + secret)`` with a per-key random salt (secrets are 32 random bytes, so a
+slow KDF would buy nothing and cost every request). Only the hash is stored; ``creditgraph
+keys create`` prints the key once.
+
+Roles: ``investigator`` (full data), ``supervision_system`` (risk, batch check,
+relocations, webhooks; person IDs masked, no phones or addresses), ``admin`` (everything,
+plus keys, audit and ingest).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import math
+import secrets
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from api.settings import Settings
+from graph.store import InvalidInput, NotFound
+
+ROLES = ("investigator", "supervision_system", "admin")
+INVESTIGATOR, SUPERVISION, ADMIN = ROLES
+# who may do what: one table, read by the route dependencies
+READ_PARTIES = (INVESTIGATOR, ADMIN)
+RISK = (INVESTIGATOR, SUPERVISION, ADMIN)
+WRITE_ACTIONS = (INVESTIGATOR, ADMIN)
+WEBHOOKS = (SUPERVISION, ADMIN)
+ADMIN_ONLY = (ADMIN,)
+
+
+class ApiSettings(Settings):
+    """The API's own settings (``CREDITGRAPH_*``), on top of the store settings."""
+
+    api_db: str = ""  # empty: next to the store's SQLite file
+    rate_per_second: float = 20.0  # tokens added per second to each key's bucket
+    rate_burst: int = 60  # bucket size: requests a key may send at once
+    max_batch: int = 1000
+    max_upload_mb: int = 200
+    upload_dir: str = ""  # empty: <api_db folder>/uploads
+    webhook_max_attempts: int = 6
+    webhook_backoff_seconds: float = 5.0  # first retry after this, doubled each time
+    webhook_poll_seconds: float = 2.0
+    webhook_timeout_seconds: float = 10.0
+    webhooks_enabled: bool = True
+    response_cache: int = 20_000  # cached risk answers (per store version)
+    prebuild_index: bool = True  # build today's risk index at start-up, in the background
+
+
+def api_settings(settings: Settings | None) -> ApiSettings:
+    """Return ``settings`` as ApiSettings (the API's fields read from the environment)."""
+    if isinstance(settings, ApiSettings):
+        return settings
+    if settings is None:
+        return ApiSettings()
+    return ApiSettings(**settings.model_dump())
+
+
+def api_db_path(settings: Settings, store: Any = None) -> Path:
+    """Return the path of the API's SQLite file: the setting, or next to the store's file."""
+    explicit = getattr(settings, "api_db", "")
+    if explicit:
+        return Path(explicit)
+    base = Path(getattr(store, "path", "") or settings.db)
+    return base.with_name(base.stem + ".api.sqlite")
+
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS api_keys (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL,
+    salt BLOB NOT NULL, hash BLOB NOT NULL, created TEXT NOT NULL, revoked TEXT
+);
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL, who TEXT NOT NULL, who_name TEXT NOT NULL, role TEXT NOT NULL,
+    ip TEXT NOT NULL, method TEXT NOT NULL, endpoint TEXT NOT NULL, path TEXT NOT NULL,
+    key TEXT NOT NULL, status INTEGER NOT NULL, action TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_who ON audit(who, at);
+CREATE INDEX IF NOT EXISTS audit_key ON audit(key, at);
+-- the audit trail is append-only, also for anyone holding the file open in SQL
+CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+CREATE TABLE IF NOT EXISTS webhooks (
+    id TEXT PRIMARY KEY, owner TEXT NOT NULL, owner_role TEXT NOT NULL, url TEXT NOT NULL,
+    secret TEXT NOT NULL, keys TEXT NOT NULL, regions TEXT NOT NULL, events TEXT NOT NULL,
+    created TEXT NOT NULL, deleted TEXT
+);
+CREATE TABLE IF NOT EXISTS webhook_state (
+    webhook TEXT NOT NULL, key TEXT NOT NULL, fingerprints TEXT NOT NULL,
+    PRIMARY KEY (webhook, key)
+);
+CREATE TABLE IF NOT EXISTS deliveries (
+    id TEXT PRIMARY KEY, webhook TEXT NOT NULL, event TEXT NOT NULL, body BLOB NOT NULL,
+    status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_at REAL NOT NULL,
+    last_status INTEGER, last_error TEXT NOT NULL DEFAULT '', created TEXT NOT NULL, delivered TEXT
+);
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries(status, next_at);
+CREATE TABLE IF NOT EXISTS delivery_attempts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, delivery TEXT NOT NULL, attempt INTEGER NOT NULL,
+    at TEXT NOT NULL, status INTEGER, error TEXT NOT NULL DEFAULT '', ms REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS api_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+def now_iso() -> str:
+    """The current time, UTC, ISO 8601 with milliseconds."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+
+
+class ApiDatabase:
+    """The API's SQLite file: keys, audit trail, webhooks and deliveries (one locked connection)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False, timeout=30)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.executescript(_DDL)
+        self.lock = threading.RLock()
+
+    def execute(self, sql: str, args: tuple[Any, ...] | list[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run one statement (autocommit) and return its rows."""
+        with self.lock:
+            return self.conn.execute(sql, args).fetchall()
+
+    def executemany(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        """Run one statement over many rows in one transaction."""
+        with self.lock:
+            self.conn.execute("BEGIN")
+            try:
+                self.conn.executemany(sql, rows)
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+
+    def data_version(self) -> int:
+        """A number that changes when another connection (e.g. the CLI) committed."""
+        with self.lock:
+            return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self.lock:
+            self.conn.close()
+
+
+# -- keys ---------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    """A key as listed: never the secret."""
+
+    id: str
+    name: str
+    role: str
+    created: str
+    revoked: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: the key's id, name and role."""
+
+    id: str
+    name: str
+    role: str
+
+    @property
+    def masked(self) -> bool:
+        """True when person IDs, phones and addresses must be hidden from this caller."""
+        return self.role == SUPERVISION
+
+
+def _digest(salt: bytes, secret: str) -> bytes:
+    return hashlib.sha256(salt + secret.encode("utf-8")).digest()
+
+
+def create_key(db: ApiDatabase, role: str, name: str = "") -> tuple[ApiKey, str]:
+    """Create a key of ``role``; return it and the full key text (shown once, never stored)."""
+    if role not in ROLES:
+        raise InvalidInput(f"role must be one of {', '.join(ROLES)}, not {role!r}", field="role")
+    key_id = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    salt = secrets.token_bytes(16)
+    created = now_iso()
+    name = (name or "").strip() or f"{role}-{key_id}"
+    db.execute("INSERT INTO api_keys(id, name, role, salt, hash, created) VALUES (?, ?, ?, ?, ?, ?)",
+               (key_id, name, role, salt, _digest(salt, secret), created))
+    return ApiKey(key_id, name, role, created, None), f"cg_{key_id}_{secret}"
+
+
+def list_keys(db: ApiDatabase) -> list[ApiKey]:
+    """Return every key (revoked ones included), oldest first."""
+    rows = db.execute("SELECT id, name, role, created, revoked FROM api_keys ORDER BY created, id")
+    return [ApiKey(*r) for r in rows]
+
+
+def revoke_key(db: ApiDatabase, key_id: str) -> ApiKey:
+    """Revoke a key (it stops working at once, also in a running server)."""
+    rows = db.execute("SELECT id FROM api_keys WHERE id = ?", (key_id,))
+    if not rows:
+        raise NotFound(f"no API key with id {key_id!r}; `creditgraph keys list` shows them")
+    db.execute("UPDATE api_keys SET revoked = ? WHERE id = ? AND revoked IS NULL", (now_iso(), key_id))
+    return next(k for k in list_keys(db) if k.id == key_id)
+
+
+class KeyRing:
+    """Verifies presented keys against an in-memory copy of the key table, reloaded whenever
+    the file changed (a revocation from the CLI takes effect on the next request)."""
+
+    def __init__(self, db: ApiDatabase) -> None:
+        self.db = db
+        self._version: int | None = None
+        self._keys: dict[str, tuple[bytes, bytes, Principal]] = {}
+        self._local_changes = 0
+
+    def _reload(self) -> None:
+        version = self.db.data_version()
+        if version == self._version and self._local_changes == _local_key_changes[0]:
+            return
+        rows = self.db.execute("SELECT id, name, role, salt, hash FROM api_keys WHERE revoked IS NULL")
+        self._keys = {r[0]: (bytes(r[3]), bytes(r[4]), Principal(r[0], r[1], r[2])) for r in rows}
+        self._version = version
+        self._local_changes = _local_key_changes[0]
+
+    def verify(self, presented: str) -> Principal | None:
+        """Return the principal of a valid, unrevoked key, else None."""
+        parts = presented.strip().split("_", 2)
+        if len(parts) != 3 or parts[0] != "cg":
+            return None
+        self._reload()
+        found = self._keys.get(parts[1])
+        if found is None:
+            return None
+        salt, digest, principal = found
+        return principal if hmac.compare_digest(_digest(salt, parts[2]), digest) else None
+
+
+# data_version does not move for commits on our own connection: count them here
+_local_key_changes = [0]
+
+
+def note_key_change() -> None:
+    """Tell key rings in this process that the key table changed through this process."""
+    _local_key_changes[0] += 1
+
+
+def presented_key(headers: Any) -> str | None:
+    """Return the key from ``X-API-Key`` or ``Authorization: Bearer …``, if any."""
+    key = headers.get("x-api-key")
+    if key:
+        return str(key)
+    auth = headers.get("authorization")
+    if auth and auth[:7].lower() == "bearer ":
+        return str(auth[7:].strip())
+    return None
+
+
+# -- rate limits ----------------------------------------------------------------------------
+class RateLimiter:
+    """A token bucket per key: ``rate`` tokens a second, at most ``burst`` saved up."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate = max(rate, 1e-9)
+        self.burst = max(burst, 1)
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, who: str, cost: float = 1.0) -> float:
+        """Take ``cost`` tokens; return 0 when allowed, else the seconds to wait."""
+        now = time.monotonic()
+        with self._lock:
+            tokens, last = self._buckets.get(who, (float(self.burst), now))
+            tokens = min(float(self.burst), tokens + (now - last) * self.rate)
+            if tokens >= cost:
+                self._buckets[who] = (tokens - cost, now)
+                return 0.0
+            self._buckets[who] = (tokens, now)
+            return (cost - tokens) / self.rate
+
+
+def retry_after(seconds: float) -> str:
+    """Return a Retry-After header value (whole seconds, at least 1)."""
+    return str(max(1, math.ceil(seconds)))

@@ -1,0 +1,357 @@
+"""What every route shares: the API context, role checks with rate limits, masking, converters."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+import orjson
+from fastapi import Depends, Request
+from starlette.responses import Response
+
+from api.audit import AuditLog
+from api.auth import (
+    ADMIN_ONLY,
+    READ_PARTIES,
+    RISK,
+    WEBHOOKS,
+    WRITE_ACTIONS,
+    ApiDatabase,
+    ApiSettings,
+    KeyRing,
+    Principal,
+    RateLimiter,
+    presented_key,
+    retry_after,
+)
+from graph.identifiers import check_resident_id, check_uscc, mask_resident_id, normalise_code
+from graph.model import Link, NameFact, Party, Record
+from graph.schema import PARTY_LABELS_ZH, link_spec
+from graph.store import InvalidInput
+from queries.catalog import Catalog, load_catalog
+from queries.risk import RiskReport, check
+from queries.risk_index import RiskIndex, RiskIndexCache
+
+
+class ApiError(Exception):
+    """An HTTP error in the one error format {code, message, field}."""
+
+    def __init__(self, status: int, code: str, message: str, field: str = "",
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.field = field
+        self.headers = headers or {}
+
+
+def json_response(content: Any, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """Return ``content`` serialised by orjson."""
+    body = content if isinstance(content, bytes) else dump(content)
+    return Response(body, status_code=status_code, headers=headers, media_type="application/json")
+
+
+def dump(content: Any) -> bytes:
+    """Serialise plain values, dates and dataclasses with orjson."""
+    return orjson.dumps(content, default=_default, option=orjson.OPT_NON_STR_KEYS)
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, set | frozenset | tuple):
+        return sorted(value) if isinstance(value, set | frozenset) else list(value)
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+# -- the risk index and answers, built once per store version ---------------------------------
+class RiskService:
+    """Risk indexes per (hops, date), built once per store version, and cached answers."""
+
+    def __init__(self, catalog: Catalog | None = None, *, max_indexes: int = 4, max_answers: int = 20_000) -> None:
+        self.catalog = catalog or load_catalog()
+        self.max_indexes = max_indexes
+        self.max_answers = max_answers
+        self._caches: OrderedDict[tuple[int, dt.date], RiskIndexCache] = OrderedDict()
+        self._locks: dict[tuple[int, dt.date], threading.Lock] = {}
+        self._guard = threading.Lock()
+        self._answers: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._answers_version = -1
+
+    def ready(self, view: Any, as_of: dt.date, hops: int) -> RiskIndex | None:
+        """Return the index answering (hops, as_of) on this view's version, when already built."""
+        cache = self._caches.get((hops, as_of))
+        idx = cache.index if cache is not None else None
+        if idx is not None and idx.version == view.version():
+            return idx
+        return None
+
+    def index(self, view: Any, as_of: dt.date, hops: int) -> RiskIndex:
+        """Return the index for (hops, as_of), building it when the store changed (blocking)."""
+        k = (hops, as_of)
+        with self._guard:
+            cache = self._caches.get(k)
+            if cache is None:
+                cache = RiskIndexCache(hops, catalog=self.catalog)
+                self._caches[k] = cache
+                while len(self._caches) > self.max_indexes:
+                    old, _ = self._caches.popitem(last=False)
+                    self._locks.pop(old, None)
+            else:
+                self._caches.move_to_end(k)
+            lock = self._locks.setdefault(k, threading.Lock())
+        with lock:  # one build at a time per index; the others wait for it
+            return cache.get(view, as_of)
+
+    def report(self, view: Any, key: str, as_of: dt.date, hops: int, index: RiskIndex | None) -> RiskReport:
+        """Return the risk report of ``key`` (answered from ``index`` when it fits)."""
+        return check(view, key, as_of, hops, catalog=self.catalog, index=index)
+
+    def cached(self, version: int, k: tuple[Any, ...]) -> Any:
+        """Return a cached answer for this store version."""
+        if version != self._answers_version:
+            return None
+        return self._answers.get(k)
+
+    def remember(self, version: int, k: tuple[Any, ...], body: Any) -> None:
+        """Keep an answer for this store version (older versions are dropped)."""
+        if self.max_answers <= 0:
+            return
+        with self._guard:
+            if version != self._answers_version:
+                self._answers = OrderedDict()
+                self._answers_version = version
+            self._answers[k] = body
+            if len(self._answers) > self.max_answers:
+                self._answers.popitem(last=False)
+
+
+@dataclass(slots=True)
+class ApiContext:
+    """Everything the routes need, kept on ``app.state.api``."""
+
+    settings: ApiSettings
+    store: Any
+    db: ApiDatabase
+    keys: KeyRing
+    audit: AuditLog
+    limiter: RateLimiter
+    risk: RiskService
+    webhooks: Any = None
+    caches: dict[Any, Any] = field(default_factory=dict)
+
+
+def ctx(request: Request) -> ApiContext:
+    """The API context of the app serving ``request``."""
+    return request.app.state.api
+
+
+def require(*roles: str) -> Callable[[Request], Any]:
+    """A dependency: a valid key (401), of one of ``roles`` (403), within its rate (429)."""
+
+    async def dependency(request: Request) -> Principal:
+        c = ctx(request)
+        presented = presented_key(request.headers)
+        if not presented:
+            raise ApiError(401, "Unauthorized", "an API key is required: send it as X-API-Key or "
+                           "Authorization: Bearer (create one with `creditgraph keys create`)",
+                           headers={"WWW-Authenticate": "Bearer"})
+        principal = c.keys.verify(presented)
+        if principal is None:
+            raise ApiError(401, "Unauthorized", "the API key is unknown or revoked",
+                           headers={"WWW-Authenticate": "Bearer"})
+        request.scope.setdefault("state", {})["principal"] = principal
+        if principal.role not in roles:
+            raise ApiError(403, "Forbidden", f"role {principal.role} may not use this endpoint "
+                           f"(allowed: {', '.join(roles)})")
+        wait = c.limiter.take(principal.id)
+        if wait > 0:
+            raise ApiError(429, "RateLimited", f"rate limit of {c.limiter.rate:g} requests/s "
+                           f"(burst {c.limiter.burst}) exceeded; retry after {retry_after(wait)} s",
+                           headers={"Retry-After": retry_after(wait)})
+        return principal
+
+    return dependency
+
+
+# -- input -------------------------------------------------------------------------------------
+KEY_PREFIXES = ("org:", "per:", "unr:", "tel:", "eml:", "adr:")
+
+
+def org_key(text: str, field_name: str = "uscc") -> str:
+    """Return the party key for a USCC (or a party key as given)."""
+    raw = (text or "").strip()
+    if raw.startswith(KEY_PREFIXES):
+        return raw
+    verdict = check_uscc(raw)
+    if not verdict.valid:
+        raise InvalidInput(f"{raw!r} is not a valid unified social credit code: {verdict.reason}", field=field_name)
+    return "org:" + verdict.code
+
+
+def person_key(text: str, field_name: str = "person_id") -> str:
+    """Return the party key for a resident ID (or a party key as given)."""
+    raw = (text or "").strip()
+    if raw.startswith(KEY_PREFIXES):
+        return raw
+    verdict = check_resident_id(raw)
+    if not verdict.valid:
+        raise InvalidInput(f"{raw!r} is not a valid resident ID number: {verdict.reason}", field=field_name)
+    return "per:" + verdict.number
+
+
+def party_key(text: str, field_name: str = "key") -> str:
+    """Return the party key for a USCC, a resident ID or a party key."""
+    raw = (text or "").strip()
+    if raw.startswith(KEY_PREFIXES):
+        return raw
+    code = normalise_code(raw)
+    if check_uscc(code).valid:
+        return "org:" + code
+    if check_resident_id(code).valid:
+        return "per:" + code
+    raise InvalidInput(f"{raw!r} is neither a valid USCC nor a valid resident ID (nor a party key such as "
+                       "org:<USCC>)", field=field_name)
+
+
+def today() -> dt.date:
+    """Today's date (the default as_of)."""
+    return dt.date.today()
+
+
+# -- converters --------------------------------------------------------------------------------
+def party_out(p: Party) -> dict[str, Any]:
+    """A party as PartyOut."""
+    return {"key": p.key, "kind": p.kind.value, "kind_zh": PARTY_LABELS_ZH.get(p.kind, p.kind.value), "name": p.name,
+            "code": p.code, "region": p.region, "start": p.start, "end": p.end, "status": p.status,
+            "flags": sorted(f.value for f in p.flags)}
+
+
+def names_out(names: Iterable[NameFact]) -> list[dict[str, Any]]:
+    """Names as NameOut rows."""
+    seen: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for n in names:
+        seen.setdefault((n.name, n.start, n.end), {"name": n.name, "start": n.start, "end": n.end})
+    return list(seen.values())
+
+
+def role_out(lk: Link, parties: dict[str, Party], as_of: dt.date) -> dict[str, Any]:
+    """A link as RoleOut: holder (src) and firm (dst)."""
+    spec = link_spec(lk.kind)
+
+    def name(k: str) -> str:
+        p = parties.get(k)
+        return p.name if p is not None else ""
+
+    return {"link_id": lk.id, "kind": lk.kind.value, "label_zh": spec.label_zh, "title": lk.title,
+            "holder": lk.src, "holder_name": name(lk.src), "firm": lk.dst, "firm_name": name(lk.dst),
+            "start": lk.start, "end": lk.end, "current": lk.active(as_of), "ratio": lk.ratio, "amount": lk.amount}
+
+
+def record_out(r: Record, status: Any = None) -> dict[str, Any]:
+    """A record as RecordOut (with its effective status when given)."""
+    out = {"id": r.id, "kind": r.kind.value, "subject": r.subject, "start": r.start, "end": r.end, "target": r.target,
+           "state": "", "state_zh": "", "reason": "", "attrs": _plain_attrs(r.attrs or {})}
+    if status is not None:
+        out.update(state=status.state.value, state_zh=status.state.label_zh, reason=status.reason)
+    return out
+
+
+def _plain_attrs(attrs: dict[str, Any]) -> dict[str, Any]:
+    return {str(k): (v.isoformat() if isinstance(v, dt.date) else v) for k, v in attrs.items() if not str(k).startswith("_")}
+
+
+def link_out(lk: Link) -> dict[str, Any]:
+    """A link as GraphLinkOut."""
+    spec = link_spec(lk.kind)
+    return {"id": lk.id, "source": lk.src, "target": lk.dst, "kind": lk.kind.value, "label_zh": spec.label_zh,
+            "label_en": spec.label_en, "title": lk.title, "start": lk.start, "end": lk.end, "ratio": lk.ratio}
+
+
+# -- masking -----------------------------------------------------------------------------------
+_CONTACT_ZH = {"tel:": "电话已隐藏", "eml:": "邮箱已隐藏", "adr:": "地址已隐藏"}
+_ID_LIKE = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+_MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+
+
+def _hidden(key: str) -> str:
+    return key[:4] + "***" + hashlib.blake2b(key.encode("utf-8"), digest_size=3).hexdigest()
+
+
+def mask_json(value: Any) -> Any:
+    """Return plain JSON ``value`` with person IDs masked (``4101**********1234``) and phones,
+    e-mails and addresses hidden, wherever they appear (keys, names, messages)."""
+    repl: dict[str, str] = {}
+    _collect(value, repl)
+    pattern = re.compile("|".join(re.escape(k) for k in sorted(repl, key=len, reverse=True))) if repl else None
+    return _apply(value, repl, pattern)
+
+
+def _collect(value: Any, repl: dict[str, str]) -> None:
+    if isinstance(value, str):
+        if value.startswith("per:") and value not in repl:
+            number = value[4:]
+            if "*" not in number:
+                masked = mask_resident_id(number)
+                repl[value] = "per:" + masked
+                if len(number) >= 8:
+                    repl[number] = masked
+        elif value[:4] in _CONTACT_ZH and value not in repl:
+            repl[value] = _hidden(value)
+            if len(value) > 5:
+                repl[value[4:]] = _CONTACT_ZH[value[:4]]
+    elif isinstance(value, dict):
+        for v in value.values():
+            _collect(v, repl)
+    elif isinstance(value, list | tuple):
+        for v in value:
+            _collect(v, repl)
+
+
+def _scrub(text: str, repl: dict[str, str], pattern: re.Pattern[str] | None) -> str:
+    hit = repl.get(text)
+    if hit is not None:
+        return hit
+    if pattern is not None:
+        text = pattern.sub(lambda m: repl[m.group(0)], text)
+    if any(c.isdigit() for c in text):
+        text = _ID_LIKE.sub(_mask_id_match, text)
+        text = _MOBILE.sub(lambda m: m.group(0)[:3] + "****" + m.group(0)[-4:], text)
+    return text
+
+
+def _mask_id_match(m: re.Match[str]) -> str:
+    s = m.group(0)
+    if check_resident_id(s).valid and not check_uscc(s).valid:
+        return mask_resident_id(s)
+    return s
+
+
+def _apply(value: Any, repl: dict[str, str], pattern: re.Pattern[str] | None) -> Any:
+    if isinstance(value, str):
+        return _scrub(value, repl, pattern)
+    if isinstance(value, dict):
+        return {k: _apply(v, repl, pattern) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_apply(v, repl, pattern) for v in value]
+    return value
+
+
+def jsonable(value: Any) -> Any:
+    """Return ``value`` as plain JSON values (dates as ISO text)."""
+    return orjson.loads(dump(value))
+
+
+# the callers each endpoint admits (dependency types, so signatures stay readable)
+RiskCaller = Annotated[Principal, Depends(require(*RISK))]
+PartyReader = Annotated[Principal, Depends(require(*READ_PARTIES))]
+ActionWriter = Annotated[Principal, Depends(require(*WRITE_ACTIONS))]
+Subscriber = Annotated[Principal, Depends(require(*WEBHOOKS))]
+AdminCaller = Annotated[Principal, Depends(require(*ADMIN_ONLY))]

@@ -1,0 +1,188 @@
+"""Load benchmark of ``GET /api/v1/risk/{key}`` over loopback HTTP, side by side with a trivial endpoint.
+
+    .venv/bin/python bench/api.py --db bench/out/bench-100000.sqlite      # copied first: never written
+    .venv/bin/python bench/api.py --firms 2000                             # builds a demo store first
+
+The server (uvicorn, one worker, the real app with auth, rate limits, masking and audit) runs in
+a second process; this process drives it with a minimal asyncio HTTP/1.1 client over
+``--concurrency`` keep-alive connections, ``--requests`` requests per phase:
+
+* ``trivial``     ``GET /bench/trivial`` (no auth, returns {"ok": true}): the ceiling on this machine
+* ``risk-cold``   every request a different firm (no answer cache can help; risk index only)
+* ``risk-warm``   ``--warm-keys`` firms asked over and over (answers cached per store version)
+
+Targets (issue 6): risk throughput >= 0.8x trivial, p99 <= 25 ms. Client and server share the
+machine's cores, so figures are a floor and noisy on a busy machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def serve(db: str, port: int, key_file: str) -> None:
+    """The server process: the real app plus a trivial endpoint."""
+    import uvicorn
+
+    from api.app import create_app
+    from api.auth import ApiSettings, create_key
+
+    settings = ApiSettings(db=db, rate_per_second=1e6, rate_burst=1_000_000, webhooks_enabled=False)
+    app = create_app(settings)
+
+    @app.get("/bench/trivial", include_in_schema=False)
+    async def trivial() -> dict[str, bool]:
+        return {"ok": True}
+
+    key = create_key(app.state.api.db, "supervision_system", "bench")[1]
+    Path(key_file).write_text(key)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+async def load(base: str, paths: list[str], concurrency: int, key: str) -> tuple[float, list[float], dict[int, int]]:
+    """Send every path once over ``concurrency`` keep-alive connections; return seconds, latencies, statuses.
+
+    A minimal HTTP/1.1 client on asyncio streams: httpx.AsyncClient's pool collapses above ~10
+    concurrent connections (150 req/s at 50 on this machine, p99 1.7 s, even against a trivial
+    endpoint), which would measure the client, not the server."""
+    host, port = base.split("//", 1)[1].split(":")
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    todo = list(reversed(paths))
+    head = f"Host: {host}:{port}\r\nX-API-Key: {key}\r\nAccept: application/json\r\n\r\n"
+
+    async def worker() -> None:
+        reader, writer = await asyncio.open_connection(host, int(port))
+        try:
+            while todo:
+                path = todo.pop()
+                t = time.perf_counter()
+                writer.write(f"GET {path} HTTP/1.1\r\n{head}".encode())
+                header = await reader.readuntil(b"\r\n\r\n")
+                status = int(header[9:12])
+                length = 0
+                for line in header.split(b"\r\n"):
+                    if line[:15].lower() == b"content-length:":
+                        length = int(line[15:])
+                await reader.readexactly(length)
+                latencies.append(time.perf_counter() - t)
+                statuses[status] = statuses.get(status, 0) + 1
+        finally:
+            writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return time.perf_counter() - started, latencies, statuses
+
+
+def pct(values: list[float], q: float) -> float:
+    """The q-quantile in milliseconds."""
+    s = sorted(values)
+    return s[min(len(s) - 1, int(q * len(s)))] * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", help="store to benchmark (copied to a temporary folder first)")
+    parser.add_argument("--firms", type=int, default=2000, help="without --db: build a demo store of this size")
+    parser.add_argument("--requests", type=int, default=4000)
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--warm-keys", type=int, default=200)
+    parser.add_argument("--port", type=int, default=18731)
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--key-file", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.db, args.port, args.key_file)
+        return
+
+    tmp = Path(tempfile.mkdtemp(prefix="cg-bench-api-"))
+    try:
+        db = tmp / "store.sqlite"
+        if args.db:
+            t = time.perf_counter()
+            shutil.copy(args.db, db)
+            print(f"copied {args.db} in {time.perf_counter() - t:.1f} s")
+        else:
+            from graph.backends.memory import open_store
+            from ingest.demo import generate
+            from ingest.pipeline import ingest_paths
+
+            generate(tmp / "files", firms=args.firms, progress=False, xlsx=False)
+            store = open_store(db)
+            ingest_paths(store, [str(tmp / "files")], progress=False)
+            store.close()
+        conn = sqlite3.connect(db)
+        firms = [r[0] for r in conn.execute("SELECT code FROM parties WHERE kind = 'enterprise' AND code != '' "
+                                            "ORDER BY id")]
+        parties = conn.execute("SELECT COUNT(*) FROM parties").fetchone()[0]
+        links = conn.execute("SELECT COUNT(*) FROM links").fetchone()[0]
+        conn.close()
+        step = max(1, len(firms) // args.requests)
+        cold = firms[::step][: args.requests]
+        warm = firms[:: max(1, len(firms) // args.warm_keys)][: args.warm_keys]
+        key_file = tmp / "key"
+        proc = subprocess.Popen([sys.executable, __file__, "--serve", "--db", str(db), "--port", str(args.port),
+                                 "--key-file", str(key_file)])
+        base = f"http://127.0.0.1:{args.port}"
+        try:
+            import httpx
+
+            t = time.perf_counter()
+            while True:
+                try:
+                    if key_file.exists() and httpx.get(base + "/healthz", timeout=60).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if proc.poll() is not None or time.perf_counter() - t > 600:
+                    raise SystemExit("the server did not start")
+                time.sleep(0.2)
+            key = key_file.read_text().strip()
+            started = time.perf_counter()
+            r = httpx.get(f"{base}/api/v1/risk/{warm[0]}", headers={"X-API-Key": key}, timeout=600)
+            print(f"store: {len(firms):,} enterprises, {parties:,} parties, {links:,} links; server up in "
+                  f"{started - t:.1f} s; first risk answer (index build) {time.perf_counter() - started:.1f} s "
+                  f"[{r.status_code}]")
+            asyncio.run(load(base, ["/bench/trivial"] * 300 + [f"/api/v1/risk/{k}" for k in warm[:50]],
+                             args.concurrency, key))  # warm-up
+            phases = [("trivial", ["/bench/trivial"] * args.requests),
+                      ("risk-cold", [f"/api/v1/risk/{k}" for k in cold]),
+                      ("risk-warm", [f"/api/v1/risk/{warm[i % len(warm)]}" for i in range(args.requests)]),
+                      ("trivial", ["/bench/trivial"] * args.requests)]
+            results: dict[str, list[tuple[float, float, float]]] = {}
+            print(f"\n{args.requests:,} requests per phase, {args.concurrency} connections, loopback, "
+                  f"{os.cpu_count()} cores shared by client and server")
+            print(f"{'phase':<10} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}  statuses")
+            for name, paths in phases:
+                seconds, lat, statuses = asyncio.run(load(base, paths, args.concurrency, key))
+                rps = len(paths) / seconds
+                results.setdefault(name, []).append((rps, pct(lat, 0.5), pct(lat, 0.99)))
+                print(f"{name:<10} {rps:>8,.0f} {pct(lat, 0.5):>8.1f} {pct(lat, 0.99):>8.1f}  {statuses}")
+            trivial = statistics.mean(r[0] for r in results["trivial"])
+            print()
+            for name in ("risk-cold", "risk-warm"):
+                rps, _p50, p99 = results[name][0]
+                print(f"{name}: {rps / trivial:.2f}x trivial throughput (target >= 0.8), p99 {p99:.1f} ms "
+                      f"(target <= 25 ms at {args.concurrency} connections)")
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,479 @@
+"""A precomputed risk index: strongest walks from every punished party, for checks without traversal.
+
+Use :class:`RiskIndexCache` in a long-running process (the API, a batch run): ``get(view,
+as_of)`` returns a :class:`RiskIndex` for the view's version, rebuilding it when the store
+changed (an ingest, a new list entry, a repair) or the date moved; pass it to
+:func:`queries.risk.check` as ``index=``. The answer equals the direct computation of
+:mod:`queries.risk` (same weights, caps and tie-breaks; tests/queries prove it).
+
+How it works: the links alive on ``as_of`` become a compact undirected CSR (numpy) through a
+small adapter (:func:`graph_arrays`: the embedded backend's column :class:`LinkIndex`, or any
+backend through ``view.iter_links()``). From all punished parties at once, a layered,
+vectorised relaxation computes for every (source, node, hops ≤ k) the strongest walk and the
+arc it came by; a check then reads the labels of one node and rebuilds each path from the
+predecessor arcs. Rebuilding after a list change reuses the CSR (links did not change) and
+only recomputes the labels.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from graph.model import LinkKind
+from graph.store import View
+from queries.catalog import Catalog, load_catalog
+from queries.risk import (
+    DEFAULT_CONFIG,
+    KIND_CODE,
+    LINK_KINDS,
+    LinkHit,
+    RiskConfig,
+    SourceReason,
+    arc_weight,
+    punished_parties,
+)
+from queries.status import ActionBook
+
+_NO_START = np.iinfo(np.int32).min
+_NO_END = np.iinfo(np.int32).max
+
+
+@dataclass(slots=True)
+class GraphArrays:
+    """Every link as columns over dense, alias-resolved node ids, plus lookups back to facts."""
+
+    n: int
+    src: np.ndarray  # int64 node ids, aliases resolved
+    dst: np.ndarray
+    kind: np.ndarray  # int8, index into LINK_KINDS
+    start: np.ndarray  # int32 ordinals (_NO_START when unknown)
+    end: np.ndarray  # int32 ordinals (_NO_END when open)
+    ratio: np.ndarray  # float64, nan when unknown
+    fid: np.ndarray  # link ids (bytes), for tie-breaks and fetching
+    is_org: np.ndarray  # bool per node
+    ids_of: Callable[[Sequence[str]], np.ndarray]  # resolved keys -> node ids (-1 unknown)
+    token: Any = None  # what the arrays were built from
+    built_in: float = 0.0
+
+    def nbytes(self) -> int:
+        """Bytes held by the columns."""
+        return sum(a.nbytes for a in (self.src, self.dst, self.kind, self.start, self.end, self.ratio, self.fid,
+                                      self.is_org))
+
+
+def _embedded_token(view: Any) -> tuple[int, int, int, int]:
+    idx = view.index
+    return (idx.max_rowid, idx.max_mutation, idx.n_nodes, int(idx.remap.sum()) if len(idx.remap) else 0)
+
+
+def graph_arrays(view: View, previous: GraphArrays | None = None) -> GraphArrays:
+    """Return the link columns of ``view`` (``previous`` when the links did not change).
+
+    The embedded backend supplies its column index directly; any other backend is read
+    through ``view.iter_links()`` (slower, rebuilt on every store version)."""
+    if hasattr(view, "index") and hasattr(view, "conn") and hasattr(view.index, "csr"):
+        token: tuple[str, Any] = ("embedded", _embedded_token(view))
+        if previous is not None and previous.token == token:
+            return previous
+        return _embedded_arrays(view, token)
+    token = ("generic", view.version())
+    if previous is not None and previous.token == token:
+        return previous
+    return _generic_arrays(view, token)
+
+
+def _embedded_arrays(view: Any, token: Any) -> GraphArrays:
+    t0 = time.perf_counter()
+    idx, conn = view.index, view.conn
+    n = int(idx.n_nodes)
+    remap = idx.remap.astype(np.int64)
+    src = remap[idx.src] if len(idx.src) else np.zeros(0, dtype=np.int64)
+    dst = remap[idx.dst] if len(idx.dst) else np.zeros(0, dtype=np.int64)
+    alive = idx.alive.copy()
+    ratio = np.full(len(idx.rowid), np.nan)
+    rows = conn.execute("SELECT id, ratio FROM links WHERE ratio IS NOT NULL").fetchall()
+    if rows:
+        arr = np.array(rows, dtype=np.float64)
+        pos = np.searchsorted(idx.rowid, arr[:, 0].astype(np.int64))
+        ok = (pos < len(idx.rowid)) & (idx.rowid[np.minimum(pos, len(idx.rowid) - 1)] == arr[:, 0].astype(np.int64))
+        ratio[pos[ok]] = arr[ok, 1]
+    fid = np.zeros(len(idx.rowid), dtype="S20")
+    rows = conn.execute("SELECT id, fid FROM links").fetchall()
+    if rows:
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        fids = np.array([r[1] for r in rows], dtype="S20")
+        pos = np.searchsorted(idx.rowid, ids)
+        ok = (pos < len(idx.rowid)) & (idx.rowid[np.minimum(pos, len(idx.rowid) - 1)] == ids)
+        fid[pos[ok]] = fids[ok]
+    is_org = np.zeros(n, dtype=bool)
+    org_ids = np.fromiter((r[0] for r in conn.execute("SELECT id FROM parties WHERE key LIKE 'org:%'")),
+                          dtype=np.int64)
+    is_org[org_ids[org_ids < n]] = True
+
+    def ids_of(keys: Sequence[str]) -> np.ndarray:
+        found: dict[str, int] = {}
+        keys = list(keys)
+        for i in range(0, len(keys), 900):
+            chunk = keys[i : i + 900]
+            marks = ",".join("?" * len(chunk))
+            found.update(conn.execute(f"SELECT key, id FROM parties WHERE key IN ({marks})", chunk).fetchall())
+        out = np.array([found.get(k, -1) for k in keys], dtype=np.int64)
+        ok = (out >= 0) & (out < n)
+        out[ok] = remap[out[ok]]
+        out[~ok] = -1
+        return out
+
+    keep = np.flatnonzero(alive)
+    return GraphArrays(
+        n=n, src=src[keep], dst=dst[keep], kind=idx.kind[keep].astype(np.int8), start=idx.start[keep].copy(),
+        end=idx.end[keep].copy(), ratio=ratio[keep], fid=fid[keep], is_org=is_org, ids_of=ids_of, token=token,
+        built_in=time.perf_counter() - t0,
+    )
+
+
+def _generic_arrays(view: View, token: Any) -> GraphArrays:
+    t0 = time.perf_counter()
+    ids: dict[str, int] = {}
+    for p in view.iter_parties():
+        ids.setdefault(p.key, len(ids))
+    aliases = {a.unresolved: a.resolved for a in view.aliases()}
+
+    def node(key: str) -> int:
+        key = aliases.get(key, key)
+        got = ids.get(key)
+        if got is None:
+            got = ids[key] = len(ids)
+        return got
+
+    cols: list[tuple[int, int, int, int, int, float]] = []
+    fids: list[str] = []
+    for lk in view.iter_links():
+        cols.append((node(lk.src), node(lk.dst), KIND_CODE[lk.kind],
+                     lk.start.toordinal() if lk.start else _NO_START, lk.end.toordinal() if lk.end else _NO_END,
+                     np.nan if lk.ratio is None else lk.ratio))
+        fids.append(lk.id)
+    arr = np.array(cols, dtype=np.float64).reshape(-1, 6)
+    n = len(ids)
+    is_org = np.zeros(n, dtype=bool)
+    for k, i in ids.items():
+        if k.startswith("org:"):
+            is_org[i] = True
+
+    def ids_of(keys: Sequence[str]) -> np.ndarray:
+        return np.array([ids.get(aliases.get(k, k), -1) for k in keys], dtype=np.int64)
+
+    return GraphArrays(
+        n=n, src=arr[:, 0].astype(np.int64), dst=arr[:, 1].astype(np.int64), kind=arr[:, 2].astype(np.int8),
+        start=arr[:, 3].astype(np.int32), end=arr[:, 4].astype(np.int32), ratio=arr[:, 5].copy(),
+        fid=np.array(fids, dtype="S20"), is_org=is_org, ids_of=ids_of, token=token,
+        built_in=time.perf_counter() - t0,
+    )
+
+
+@dataclass(slots=True)
+class _Layer:
+    key: np.ndarray  # node * n_sources + source index, sorted
+    val: np.ndarray
+    arc: np.ndarray  # the arc the walk arrived by
+
+
+@dataclass(slots=True)
+class RiskIndex:
+    """Strongest walks (≤ hops links) from every punished party, on one date and store version."""
+
+    as_of: dt.date
+    hops: int
+    config: RiskConfig
+    catalog: Catalog
+    version: int
+    arrays: GraphArrays
+    sources: np.ndarray  # node ids of punished parties (sorted)
+    source_keys: list[str]
+    reasons: dict[str, list[SourceReason]]
+    book: ActionBook
+    arc_ptr: np.ndarray
+    arc_to: np.ndarray
+    arc_edge: np.ndarray
+    arc_fwd: np.ndarray
+    degree: np.ndarray
+    layers: list[_Layer] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    arc_w: np.ndarray | None = None  # weight of each arc
+    arc_rank: np.ndarray | None = None  # rank of each arc's link id (tie-break)
+
+    # -- building -------------------------------------------------------------------------
+    @classmethod
+    def build(
+        cls,
+        view: View,
+        as_of: dt.date,
+        hops: int = 3,
+        *,
+        config: RiskConfig | None = None,
+        catalog: Catalog | None = None,
+        arrays: GraphArrays | None = None,
+        memo: dict[tuple[Any, ...], Any] | None = None,
+        previous: RiskIndex | None = None,
+    ) -> RiskIndex:
+        """Return the index of ``view`` on ``as_of`` (``arrays`` reused when links are unchanged,
+        ``memo`` the people each entry reached, valid while the links are unchanged)."""
+        cfg = config or DEFAULT_CONFIG
+        catalog = catalog or load_catalog()
+        version = view.version()
+        timings: dict[str, float] = {}
+        t = time.perf_counter()
+        arrays = graph_arrays(view, arrays)
+        timings["arrays"] = time.perf_counter() - t
+        t = time.perf_counter()
+        punished = punished_parties(view, as_of, catalog, memo=memo)
+        keys = sorted(punished.reasons)
+        ids = arrays.ids_of(keys) if keys else np.zeros(0, dtype=np.int64)
+        order = np.argsort(ids, kind="stable")
+        ids, keys = ids[order], [keys[i] for i in order]
+        keep = ids >= 0
+        sources = ids[keep]
+        source_keys = [k for k, ok in zip(keys, keep.tolist(), strict=True) if ok]
+        timings["punished"] = time.perf_counter() - t
+        t = time.perf_counter()
+        if (previous is not None and previous.arrays is arrays and previous.as_of == as_of
+                and previous.config == cfg and previous.arc_w is not None):
+            # the links did not change: same CSR, weights and tie-break ranks
+            index = cls(as_of, hops, cfg, catalog, version, arrays, sources, source_keys, punished.reasons,
+                        ActionBook.load(view), previous.arc_ptr, previous.arc_to, previous.arc_edge, previous.arc_fwd,
+                        previous.degree, timings=timings, arc_w=previous.arc_w, arc_rank=previous.arc_rank)
+            timings["csr"] = time.perf_counter() - t
+            t = time.perf_counter()
+            index._label()
+            timings["labels"] = time.perf_counter() - t
+            return index
+        day = as_of.toordinal()
+        live = np.flatnonzero((arrays.start <= day) & (arrays.end > day))
+        u, v = arrays.src[live], arrays.dst[live]
+        n = arrays.n
+        degree = np.bincount(u, minlength=n) + np.bincount(v, minlength=n)
+        loops = u == v
+        if loops.any():
+            degree -= np.bincount(u[loops], minlength=n)
+        live, u, v = live[~loops], u[~loops], v[~loops]
+        a_from = np.concatenate([u, v])
+        a_to = np.concatenate([v, u])
+        a_edge = np.concatenate([live, live])
+        a_fwd = np.concatenate([np.ones(len(live), dtype=bool), np.zeros(len(live), dtype=bool)])
+        order = np.argsort(a_from, kind="stable")
+        a_to, a_edge, a_fwd = a_to[order], a_edge[order], a_fwd[order]
+        arc_ptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(a_from, minlength=n), out=arc_ptr[1:])
+        timings["csr"] = time.perf_counter() - t
+        book = ActionBook.load(view)
+        index = cls(as_of, hops, cfg, catalog, version, arrays, sources, source_keys, punished.reasons, book, arc_ptr,
+                    a_to, a_edge, a_fwd, degree, timings=timings)
+        t = time.perf_counter()
+        index._label()
+        timings["labels"] = time.perf_counter() - t
+        return index
+
+    def _arc_weights(self) -> np.ndarray:
+        cfg, a = self.config, self.arrays
+        e = self.arc_edge
+        kinds = a.kind[e].astype(np.int64)
+        ratio = a.ratio[e]
+        bucket = np.where(ratio >= cfg.major_ratio, 0, np.where(ratio >= cfg.minor_ratio, 1, 2))  # nan -> 2
+        s_org = a.is_org[a.src[e]]
+        d_org = a.is_org[a.dst[e]]
+        code = (((kinds * 3 + bucket) * 2 + self.arc_fwd) * 2 + s_org) * 2 + d_org
+        table = np.zeros(len(LINK_KINDS) * 3 * 2 * 2 * 2)
+        rep_ratio = (cfg.major_ratio, cfg.minor_ratio, None)
+        for ki, kind in enumerate(LINK_KINDS):
+            for b in range(3):
+                for fwd in (0, 1):
+                    for so in (0, 1):
+                        for do in (0, 1):
+                            table[(((ki * 3 + b) * 2 + fwd) * 2 + so) * 2 + do] = arc_weight(
+                                cfg, LinkKind(kind), bool(fwd), rep_ratio[b], bool(so), bool(do))
+        return table[code]
+
+    def _label(self) -> None:
+        cfg = self.config
+        n_src = max(len(self.sources), 1)
+        if self.arc_w is None or self.arc_rank is None:
+            self.arc_w = self._arc_weights()
+            # tie-break by link id, as the direct computation does
+            fid_rank = np.empty(len(self.arrays.fid), dtype=np.int64)
+            fid_rank[np.argsort(self.arrays.fid, kind="stable")] = np.arange(len(self.arrays.fid))
+            self.arc_rank = fid_rank[self.arc_edge] if len(self.arc_edge) else np.zeros(0, dtype=np.int64)
+        weights, arc_rank = self.arc_w, self.arc_rank
+        s_idx = np.arange(len(self.sources), dtype=np.int64)
+        nodes = self.sources.astype(np.int64)
+        vals = np.ones(len(nodes))
+        self.layers = []
+        for h in range(1, self.hops + 1):
+            if h > 1:
+                deg = self.degree[nodes]
+                ok = deg <= cfg.hard_cap
+                s_idx, nodes, vals, deg = s_idx[ok], nodes[ok], vals[ok], deg[ok]
+                hub = deg > cfg.soft_cap
+            else:
+                hub = np.zeros(len(nodes), dtype=bool)
+            lo = self.arc_ptr[nodes]
+            cnt = self.arc_ptr[nodes + 1] - lo
+            total = int(cnt.sum())
+            if total == 0:
+                break
+            rep = np.repeat(np.arange(len(nodes)), cnt)
+            arcs = np.repeat(lo - (np.cumsum(cnt) - cnt), cnt) + np.arange(total)
+            z = self.arc_to[arcs]
+            f = weights[arcs]
+            if h > 1:
+                f = f * cfg.decay
+                f = np.where(hub[rep], f * cfg.hub_factor, f)
+            v = vals[rep] * f
+            si = s_idx[rep]
+            keep = (v >= cfg.min_strength) & (z != self.sources[si])
+            z, v, si, arcs = z[keep], v[keep], si[keep], arcs[keep]
+            key = z * n_src + si
+            order = np.lexsort((arc_rank[arcs], -v, key))
+            key, v, arcs = key[order], v[order], arcs[order]
+            first = np.ones(len(key), dtype=bool)
+            first[1:] = key[1:] != key[:-1]
+            layer = _Layer(key[first], v[first], arcs[first])
+            self.layers.append(layer)
+            nodes, s_idx, vals = layer.key // n_src, layer.key % n_src, layer.val
+
+    # -- answering --------------------------------------------------------------------------
+    def answers(self, view: View, as_of: dt.date, hops: int, config: RiskConfig, catalog: Catalog) -> bool:
+        """True when this index answers a check on ``view`` for these arguments."""
+        return (self.as_of == as_of and self.hops == hops and self.config == config and self.catalog == catalog
+                and self.version == view.version())
+
+    def _node(self, key: str, view: View | None = None) -> int:
+        ids = self.arrays.ids_of([view.resolve(key) if view is not None else key])
+        return int(ids[0])
+
+    def hits_of(self, view: View, key: str) -> tuple[list[LinkHit], set[str]]:
+        """Return the strongest walk to ``key`` from each punished party, and the hubs met."""
+        x = self._node(key, view)
+        if x < 0:
+            return [], set()
+        n_src = max(len(self.sources), 1)
+        best: dict[int, tuple[float, int, int]] = {}  # source index -> (value, hops, row)
+        for h, layer in enumerate(self.layers, start=1):
+            lo = np.searchsorted(layer.key, x * n_src)
+            hi = np.searchsorted(layer.key, (x + 1) * n_src)
+            for row in range(lo, hi):
+                si = int(layer.key[row] % n_src)
+                val = float(layer.val[row])
+                if si not in best or val > best[si][0]:
+                    best[si] = (val, h, row)
+        subject = view.resolve(key)
+        hits: list[LinkHit] = []
+        for si, (val, h, row) in sorted(best.items()):
+            source = self.source_keys[si]
+            if source == subject:
+                continue
+            node_ids = [x]
+            fids: list[bytes] = []
+            src_first: list[bool] = []
+            cur_row = row
+            for level in range(h, 0, -1):
+                arc = int(self.layers[level - 1].arc[cur_row])
+                edge = int(self.arc_edge[arc])
+                # a forward arc runs from the link's src to its dst: the predecessor is the other end
+                y = int(self.arrays.src[edge]) if self.arc_fwd[arc] else int(self.arrays.dst[edge])
+                fids.append(bytes(self.arrays.fid[edge]))
+                src_first.append(not bool(self.arc_fwd[arc]))
+                node_ids.append(y)
+                if level > 1:
+                    prev = self.layers[level - 2]
+                    cur_row = int(np.searchsorted(prev.key, y * n_src + si))
+            links = [view.link(f.decode()) for f in fids]
+            if any(lk is None for lk in links):
+                continue
+            keys = [subject]
+            for i, lk in enumerate(links):
+                assert lk is not None
+                a, b = view.resolve(lk.src), view.resolve(lk.dst)
+                keys.append(b if src_first[i] else a)
+            hubs = tuple((keys[i], int(self.degree[node_ids[i]])) for i in range(1, len(keys) - 1)
+                         if self.degree[node_ids[i]] > self.config.soft_cap)
+            hits.append(LinkHit(source, val, tuple(keys), tuple(lk for lk in links if lk is not None),
+                                tuple(src_first), hubs))
+        return hits, self._capped(view, x)
+
+    def _capped(self, view: View, x: int) -> set[str]:
+        """Hubs (more than hard_cap links) within hops-1 of node ``x``: not passed through."""
+        cfg = self.config
+        seen = {x}
+        frontier = np.array([x], dtype=np.int64)
+        capped: list[int] = []
+        for d in range(1, self.hops):
+            lo, hi = self.arc_ptr[frontier], self.arc_ptr[frontier + 1]
+            nxt = np.unique(np.concatenate([self.arc_to[a:b] for a, b in zip(lo, hi, strict=True)])) if len(
+                frontier) else np.zeros(0, dtype=np.int64)
+            nxt = np.array([int(n) for n in nxt if int(n) not in seen], dtype=np.int64)
+            seen.update(nxt.tolist())
+            big = nxt[self.degree[nxt] > cfg.hard_cap] if len(nxt) else nxt
+            capped.extend(big.tolist())
+            frontier = nxt[self.degree[nxt] <= cfg.hard_cap] if len(nxt) else nxt
+            if d == self.hops - 1:
+                break
+        if not capped:
+            return set()
+        # node ids back to keys: hubs are rare, look them up through their links
+        out: set[str] = set()
+        for node in capped:
+            arcs = self.arc_edge[self.arc_ptr[node] : self.arc_ptr[node] + 1]
+            if len(arcs):
+                lk = view.link(bytes(self.arrays.fid[int(arcs[0])]).decode())
+                if lk is not None:
+                    a, b = view.resolve(lk.src), view.resolve(lk.dst)
+                    ids = self.arrays.ids_of([a, b])
+                    out.add(a if int(ids[0]) == node else b)
+        return out
+
+    def nbytes(self) -> int:
+        """Bytes held by the index (CSR, labels, link columns)."""
+        total = sum(a.nbytes for a in (self.arc_ptr, self.arc_to, self.arc_edge, self.arc_fwd, self.degree,
+                                       self.sources))
+        total += sum(layer.key.nbytes + layer.val.nbytes + layer.arc.nbytes for layer in self.layers)
+        total += sum(a.nbytes for a in (self.arc_w, self.arc_rank) if a is not None)
+        return total + self.arrays.nbytes()
+
+    def label_count(self) -> int:
+        """Number of (source, node, hops) labels held."""
+        return sum(len(layer.key) for layer in self.layers)
+
+
+class RiskIndexCache:
+    """Holds one index and rebuilds it when the store version, date or settings change."""
+
+    def __init__(self, hops: int = 3, *, config: RiskConfig | None = None, catalog: Catalog | None = None) -> None:
+        self.hops = hops
+        self.config = config or DEFAULT_CONFIG
+        self.catalog = catalog or load_catalog()
+        self.index: RiskIndex | None = None
+        self.memo: dict[tuple[Any, ...], Any] = {}
+        self._memo_token: Any = None
+
+    def get(self, view: View, as_of: dt.date | None = None) -> RiskIndex:
+        """Return an index answering checks on ``view`` for ``as_of`` (today when None)."""
+        as_of = as_of or dt.date.today()
+        idx = self.index
+        if idx is None or not idx.answers(view, as_of, self.hops, self.config, self.catalog):
+            arrays = graph_arrays(view, idx.arrays if idx is not None else None)
+            if arrays.token != self._memo_token:
+                self.memo, self._memo_token = {}, arrays.token  # links changed: who held roles may differ
+            self.index = RiskIndex.build(view, as_of, self.hops, config=self.config, catalog=self.catalog,
+                                         arrays=arrays, memo=self.memo, previous=idx)
+        assert self.index is not None
+        return self.index
+
+
+def sources_near(index: RiskIndex, view: View, keys: Iterable[str]) -> dict[str, int]:  # noqa: D103
+    """Return, for each key, how many punished parties lie within the index's hops."""
+    return {k: len(index.hits_of(view, k)[0]) for k in keys}

@@ -1,0 +1,140 @@
+"""Changes through the API (repair, objection, resolution, ingest) and the webhooks they trigger."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from typing import Any
+
+from api.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
+from graph.model import LinkKind, RecordKind
+from tests.api.conftest import AS_OF, Live, Receiver
+
+
+def _wait(pred: Any, timeout: float = 30) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = pred()
+        if got:
+            return got
+        time.sleep(0.05)
+    return pred()
+
+
+def test_repair_objection_and_resolution(fresh: Any, truth: dict[str, Any]) -> None:
+    live = fresh()
+    black = next(e for e in truth["punishment"]["entries"] if e["active"] and e["list_type"] == "严重失信主体名单")
+    view = live.store.view()
+    entry = next(r for r in view.records("org:" + black["uscc"], kinds=[RecordKind.LIST_ENTRY])
+                 if r.attrs.get("decision_no") == black["decision_no"])
+    with live.client("investigator") as c:
+        before = c.get(f"/api/v1/risk/{black['uscc']}").json()
+        assert before["grade"] == "D"
+        obj = c.post(f"/api/v1/records/{entry.id}/objections", json={"date": "2025-07-01", "claim": "认定有误"})
+        assert obj.status_code == 201 and obj.json()["entry"]["state"] == "active"
+        oid = obj.json()["record"]["id"]
+        assert "异议处理中" in c.get(f"/api/v1/risk/{black['uscc']}").text
+        res = c.post(f"/api/v1/objections/{oid}/resolution", json={"date": "2025-08-01", "outcome": "rejected"})
+        assert res.status_code == 201 and res.json()["entry"]["state"] == "active"
+        bad = c.post(f"/api/v1/list-entries/{entry.id}/repair", json={"date": "1999-01-01", "by": "发改委"})
+        assert bad.status_code == 422 and bad.json()["field"] == "date"
+        rep = c.post(f"/api/v1/list-entries/{entry.id}/repair", json={"date": "2025-09-01", "by": "发改委"})
+        assert rep.status_code == 201 and rep.json()["entry"]["state"] == "repaired"
+        after = c.get(f"/api/v1/risk/{black['uscc']}").json()  # the index follows the new store version
+        assert not any(w["code"] == "R001" for w in after["warnings"])
+        replay = c.get(f"/api/v1/risk/{black['uscc']}", params={"as_of": AS_OF}).json()
+        assert any(w["code"] == "R001" for w in replay["warnings"])  # history kept
+        wrong = c.post(f"/api/v1/objections/{entry.id}/resolution", json={"date": "2025-08-01", "outcome": "upheld"})
+        assert wrong.status_code == 422 and wrong.json()["field"] == "objection_id"
+    with live.client("admin") as adm:
+        changes = [r for r in adm.get("/api/v1/audit").json()["items"] if r["action"] == "change"]
+    assert {r["endpoint"] for r in changes} >= {"/api/v1/list-entries/{entry_id}/repair",
+                                                 "/api/v1/records/{record_id}/objections",
+                                                 "/api/v1/objections/{objection_id}/resolution"}
+
+
+def _pair(live: Live) -> tuple[Any, Any]:
+    """Two firms sharing a legal representative, neither listed nor warned about the other."""
+    view = live.store.view()
+    today = dt.date.today()
+    listed = {r.subject for r in view.records(kinds=[RecordKind.LIST_ENTRY, RecordKind.COURT_DISHONEST])}
+    by_rep: dict[str, list[str]] = {}
+    for lk in view.iter_links([LinkKind.LEGAL_REPRESENTATIVE]):
+        if lk.active(today) and lk.dst.startswith("org:") and lk.src.startswith("per:"):
+            by_rep.setdefault(lk.src, []).append(lk.dst)
+    for firms in by_rep.values():
+        clean = [f for f in sorted(set(firms)) if f not in listed]
+        if len(clean) >= 2:
+            x, y = view.party(clean[0]), view.party(clean[1])
+            if x is not None and y is not None and y.region:
+                return x, y
+    raise AssertionError("no pair of firms with a shared legal representative")
+
+
+def test_ingest_triggers_signed_webhooks_with_retry(fresh: Any, receiver: Receiver) -> None:
+    live = fresh()
+    x, y = _pair(live)
+    with live.client("supervision_system") as sup, live.client("admin") as adm:
+        by_key = sup.post("/api/v1/webhooks", json={"url": receiver.url + "?sub=key", "keys": [y.code],
+                                                    "secret": "0123456789abcdef-key"})
+        assert by_key.status_code == 201, by_key.text
+        hook = by_key.json()
+        assert hook["secret"] == "0123456789abcdef-key" and hook["keys"] == [y.key]
+        by_region = adm.post("/api/v1/webhooks", json={"url": receiver.url + "?sub=region", "regions": [y.region[:4]]})
+        assert by_region.status_code == 201 and len(by_region.json()["secret"]) >= 16
+        assert [h["id"] for h in sup.get("/api/v1/webhooks").json()["items"]] == [hook["id"]]  # own only
+        assert len(adm.get("/api/v1/webhooks").json()["items"]) == 2
+        assert sup.post("/api/v1/webhooks", json={"url": "ftp://x", "keys": [y.code]}).status_code == 422
+        assert sup.post("/api/v1/webhooks", json={"url": receiver.url, "regions": ["4x"]}).json()["field"] == "regions"
+        row = ("严重失信主体名单", x.name, x.code, "", "", "", "拒不履行法定义务", "《测试条例》", "测试市发展和改革委员会",
+               "测发改信用〔2025〕1号", "2025-01-02", "", "", "", "2024-12-01")
+        header = "名单类型,主体名称,统一社会信用代码,证件号码,法定代表人,法定代表人证件号码,列入事由,认定依据,认定部门,决定文号,列入日期,有效期至,移出日期,移出原因,行为发生日期"
+        csv = (header + "\n" + ",".join(row) + "\n" + "严重失信主体名单,坏行,12345,,,,,,,,2025-01-02,,,,\n").encode()
+        up = adm.post("/api/v1/ingest", files={"files": ("new_list.csv", csv, "text/csv")})
+        assert up.status_code == 200, up.text
+        assert up.json()["summary"]["loaded"] >= 1 and up.json()["rejections"]
+        got = receiver.wait(3)
+        assert _wait(lambda: any(r["path"].endswith("sub=key") and r["answered"] == 200 for r in got)), got
+        assert _wait(lambda: any(r["path"].endswith("sub=region") and r["answered"] == 200 for r in got)), got
+        key_posts = [r for r in got if r["path"].endswith("sub=key")]
+        first = got[0]
+        assert first["answered"] == 503  # the receiver failed the first attempt; a retry followed
+        for r in key_posts:
+            assert verify_signature("0123456789abcdef-key", r["body"], r["headers"][SIGNATURE_HEADER])
+            assert abs(int(r["headers"][TIMESTAMP_HEADER]) - time.time()) < 120
+        payload = json.loads(key_posts[-1]["body"])
+        assert payload["event"] == "warning" and payload["subject"]["key"] == y.key
+        assert any(w["counterpart"] in (x.key,) or x.key in json.dumps(w, ensure_ascii=False) or
+                   w["counterpart"].startswith("per:") for w in payload["warnings"])
+        assert "**********" in key_posts[-1]["body"].decode()  # a supervision system's payload is masked
+        deliveries = _wait(lambda: [d for d in sup.get(f"/api/v1/webhooks/{hook['id']}/deliveries").json()["items"]
+                                    if d["status"] == "delivered"])
+        assert deliveries and deliveries[0]["last_status"] == 200
+        retried = [d for d in (deliveries + adm.get(f"/api/v1/webhooks/{by_region.json()['id']}/deliveries")
+                               .json()["items"]) if d["attempts"] == 2]
+        assert retried
+        attempts = live.ctx.webhooks.attempts(retried[0]["id"])
+        assert [(a["attempt"], a["status"], a["error"]) for a in attempts] == [(1, 503, "HTTP 503"), (2, 200, "")]
+        ids = {r["headers"]["X-Creditgraph-Delivery"] for r in got}
+        assert len(ids) == len({(r["path"], r["headers"]["X-Creditgraph-Delivery"]) for r in got})
+        assert sup.delete(f"/api/v1/webhooks/{hook['id']}").status_code == 200
+        assert sup.get("/api/v1/webhooks").json()["items"] == []
+
+
+def test_run_pending_now_and_give_up_after_max_attempts(fresh: Any, receiver: Receiver) -> None:
+    live = fresh(webhooks_enabled=False, webhook_max_attempts=2, webhook_backoff_seconds=3600)
+    receiver.statuses[:] = [500, 500, 500]
+    x, y = _pair(live)
+    svc = live.ctx.webhooks
+    with live.client("supervision_system") as sup:
+        hook = sup.post("/api/v1/webhooks", json={"url": receiver.url, "keys": [y.code]}).json()
+    sub = {"id": hook["id"], "owner_role": "supervision_system"}
+    did = svc.enqueue(sub, "warning", {"event": "warning", "subject": {"key": y.key}, "warnings": []})
+    assert svc.run_pending_sync() == 1  # due now
+    assert svc.run_pending_sync(force=False) == 0  # the retry is an hour away
+    assert svc.run_pending_sync(force=True) == 1  # unless forced
+    with live.client("supervision_system") as sup:
+        d = next(d for d in sup.get(f"/api/v1/webhooks/{hook['id']}/deliveries").json()["items"] if d["id"] == did)
+    assert (d["status"], d["attempts"], d["last_status"], d["last_error"]) == ("failed", 2, 500, "HTTP 500")
+    assert len(receiver.requests) == 2 and x.key != y.key
