@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -48,8 +49,10 @@ def main() -> None:
               help="Write this run's rejection report to a CSV file.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--workers", default=min(2, os.cpu_count() or 1), show_default=True,
+              help="Processes sharing the work (embedded store only).")
 def ingest(paths: tuple[str, ...], db: str | None, backend: str | None, kind: str | None, mapping: str | None,
-           batch_rows: int, force: bool, rejections_out: str | None, quiet: bool, as_json: bool) -> None:
+           batch_rows: int, force: bool, rejections_out: str | None, quiet: bool, as_json: bool, workers: int) -> None:
     """Load spreadsheets (CSV UTF-8/BOM/GB18030, XLSX) or folders of them into the store."""
     from ingest.layouts import load_site_mapping
     from ingest.pipeline import ingest_paths
@@ -58,7 +61,7 @@ def ingest(paths: tuple[str, ...], db: str | None, backend: str | None, kind: st
     try:
         site = load_site_mapping(mapping)
         summary = ingest_paths(store, list(paths), kind=kind, mapping=site, batch_rows=batch_rows,
-                               progress=not quiet, force=force)
+                               progress=not quiet, force=force, workers=workers)
         rejections = store.view().rejections(summary.run_id)
     except CreditGraphError as exc:
         raise click.ClickException(str(exc)) from exc

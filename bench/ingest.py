@@ -37,7 +37,7 @@ from graph.backends.memory import open_store
 from ingest.pipeline import ingest_paths
 store = open_store({db!r})
 t = time.perf_counter()
-summary = ingest_paths(store, [{data!r}], progress=True)
+summary = ingest_paths(store, [{data!r}], progress=True, workers={workers})
 seconds = time.perf_counter() - t
 counts = store.view().counts()
 store.close()
@@ -70,6 +70,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--firms", type=int, default=100_000)
     parser.add_argument("--out", default=str(ROOT / "bench" / "out"))
+    parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     out = Path(args.out)
     data = out / f"demo-{args.firms}"
@@ -83,7 +84,7 @@ def main() -> None:
     for suffix in ("", "-wal", "-shm"):
         Path(str(db) + suffix).unlink(missing_ok=True)
 
-    ing = _child(INGEST.format(root=str(ROOT), db=str(db), data=str(data)))
+    ing = _child(INGEST.format(root=str(ROOT), db=str(db), data=str(data), workers=args.workers))
     cold = _child(COLD.format(root=str(ROOT), db=str(db)))
     counts = ing["counts"]
     parties, links = counts["parties"], counts["links"]

@@ -1532,8 +1532,8 @@ class _Generator:
     ) -> str:
         rnd = self.rnd
         reason, basis, akind, infix = _BLACK_REASONS[list_type][reason_idx]
-        if list_type == "红名单":
-            self.red_firms.add(f.uscc)
+        if list_type == "红名单" and list_day <= ASOF and (not until or until > ASOF) and not removed:
+            self.red_firms.add(f.uscc)  # red-listed on the as-of day of the ground truth
         d = self.districts[f.div]
         basis = basis.replace("{prov}", d.prov_name)
         auth, _ = self.authority(f.div, akind)
@@ -2138,7 +2138,9 @@ class _Generator:
                 self.fill_special_roles(F, self.fresh(div, used), used, holder=ctl, holder_ratio=60.0, controller=ctl)
             self.emit_extra(F)
             if red:
-                day = F.est + 200 + int(rnd() * max(1, ASOF - F.est - 260))
+                # in force on the as-of day, so red and black meet there
+                lo = max(F.est + 30, ASOF - 3 * 365 + 30)
+                day = lo + int(rnd() * max(1, ASOF - 30 - lo))
                 self.list_row(F, "红名单", int(rnd() * 3), day, act_given=False, until=day + 3 * 365, ugly=False)
             return F
 

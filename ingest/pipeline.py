@@ -115,10 +115,11 @@ def ingest_paths(
 ) -> IngestSummary:
     """Ingest files (and folders of files) into ``store``; return the run's summary.
 
-    With the embedded store and several files, ``workers`` processes (default: one per
-    core, at most 2) ingest files side by side: each converts its rows while the other
-    writes, and SQLite serialises the write transactions, so the result is the same as
-    one file after another."""
+    With the embedded store and ``workers`` > 1, worker processes ingest files (and row
+    ranges of large files) side by side: each converts its rows while another writes, and
+    SQLite serialises the write transactions, so the result is the same as one file after
+    another. Workers are spawned processes: a script that asks for them must guard its
+    entry point with ``if __name__ == "__main__":``. The CLI uses one per core (at most 2)."""
     started = time.perf_counter()
     files = expand_paths(paths)
     run_id = store.start_run(note or "ingest " + " ".join(str(p) for p in paths)[:500])
@@ -138,7 +139,7 @@ def ingest_paths(
             continue
         fs.kind, fs.encoding = recognised.layout.kind, table.encoding
         planned.append((KIND_ORDER.index(fs.kind), path, (fs, table, recognised)))
-    workers = workers if workers is not None else min(2, os.cpu_count() or 1)
+    workers = workers if workers is not None else 1
     big = any((count_rows(path) or 0) > SPLIT_ROWS for _, path, _ in planned)
     if workers > 1 and (len(planned) > 1 or big) and getattr(store, "backend_name", "") == "memory":
         _ingest_in_workers(store, run_id, planned, workers, mapping=mapping, batch_rows=batch_rows,
