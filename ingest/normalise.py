@@ -92,8 +92,17 @@ def clean_text(s: str | None) -> str:
         s = str(s)
     if s.isascii():
         return " ".join(s.translate(_DELETE_ALWAYS).split())
+    if len(s) <= 40:  # names, titles, list types: they repeat, so remember them
+        return _clean_short(s)
+    return _clean_unicode(s)
+
+
+def _clean_unicode(s: str) -> str:
     text = " ".join(_normalize("NFKC", s).translate(_CLEAN_TABLE).split())
     return text if _is_normalized("NFKC", text) else _renormalise(text, _clean_once)
+
+
+_clean_short = lru_cache(maxsize=1 << 18)(_clean_unicode)
 
 
 def _clean_once(s: str) -> str:
