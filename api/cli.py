@@ -144,8 +144,8 @@ def quality(db: str | None, backend: str | None, fmt: str) -> None:
         buf = io.StringIO()
         w = csv.writer(buf)
         w.writerow(["kind", "code", "names", "reason", "where"])
-        for f in data["findings"]:  # type: ignore[union-attr]
-            w.writerow([f["kind"], f["code"], "|".join(f["names"]), f["reason"], " ".join(f["where"])])
+        for finding in report.findings:
+            w.writerow([finding.kind, finding.code, "|".join(finding.names), finding.reason, " ".join(finding.where)])
         click.echo(buf.getvalue(), nl=False)
         return
     click.echo(f"代码总数 distinct codes: {report.distinct_codes:,}; 错误/重码 in error: {report.codes_in_error:,}; "

@@ -18,7 +18,7 @@ def open_configured_store(settings: Settings, *, db: str | None = None, backend:
     if backend == "bolt":
         if not settings.neo4j_uri:
             raise InvalidInput("backend bolt needs CREDITGRAPH_NEO4J_URI (e.g. bolt://127.0.0.1:7687)", field="neo4j_uri")
-        from graph.backends.bolt import open_bolt_store  # type: ignore[import-not-found]
+        from graph.backends.bolt import open_bolt_store
 
         return open_bolt_store(
             settings.neo4j_uri,

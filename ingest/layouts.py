@@ -254,12 +254,12 @@ def _match(layout: Layout, headers: list[str], mapping: SiteMapping) -> Recognis
     unknown: list[str] = []
     for i, raw in enumerate(headers):
         key = header_key(raw)
-        canonical = lookup.get(key)
-        if canonical is None:
+        column = lookup.get(key)
+        if column is None:
             if key:
                 unknown.append(str(raw))
-        elif canonical not in positions:
-            positions[canonical] = i
+        elif column not in positions:
+            positions[column] = i
     return Recognised(layout, positions, unknown)
 
 

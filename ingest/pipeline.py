@@ -201,17 +201,17 @@ def _ingest_in_workers(
         for phase in phases:
             for done in pool.imap_unordered(_worker_ingest, phase):
                 ranges.setdefault(done.path, []).append(done)
-    for path, parts in ranges.items():
-        fs = by_path[path]
+    for done_path, pieces in ranges.items():
+        fs = by_path[done_path]
         for name in ("rows", "loaded", "rejected", "empty", "duplicates"):
-            setattr(fs, name, sum(getattr(p, name) for p in parts))
-        fs.seconds = max(p.seconds for p in parts)
-        fs.encoding = parts[0].encoding or fs.encoding
-        failed = [p for p in parts if p.status == "failed"]
+            setattr(fs, name, sum(getattr(piece, name) for piece in pieces))
+        fs.seconds = max(piece.seconds for piece in pieces)
+        fs.encoding = pieces[0].encoding or fs.encoding
+        failed = [piece for piece in pieces if piece.status == "failed"]
         fs.status, fs.error = ("failed", failed[0].error) if failed else ("loaded", "")
-        if not failed and len(parts) > 1:
+        if not failed and len(pieces) > 1:
             with store.writer(run_id) as w:
-                w.mark_file(shas[path], path, fs.kind, fs.rows, "complete")
+                w.mark_file(shas[done_path], done_path, fs.kind, fs.rows, "complete")
 
 
 def _worker_ingest(task: tuple[Any, ...]) -> FileSummary:
@@ -400,7 +400,8 @@ def _derive(w: Writer, batch: Batch) -> None:
     for rec in w.lookup_records(firms, RecordKind.CHANGE):
         changes[rec.subject].append(rec)
     known = {p.key for p in batch.parties}
-    people, derived = [], []
+    people: list[Any] = []
+    derived: list[Any] = []
     for firm in sorted(firms):
         found, links = derive_chains(parties.get(firm), firm, changes.get(firm, []))
         people.extend(p for p in found if p.key not in known)

@@ -890,7 +890,7 @@ def _pair_features(data: RelocationData, seed: _Seed, b: int, old_roles: dict[in
         feats.append(_Feature("trade_name", base * rarity, tdetail, (), (rel,)))
     ia, ib = data.industry.get(a, ""), data.industry.get(b, "")
     if ia and ia == ib:
-        feats.append(_Feature("same_industry", config.industry, lambda names, ia=ia: f"同一行业用语「{ia}」"))
+        feats.append(_Feature("same_industry", config.industry, lambda names, ia=ia: f"同一行业用语「{ia}」"))  # type: ignore[misc]
     # old firm ceased around the listing or the new firm's start
     end = int(data.org_end[a])
     st = data.status.get(a, "")
@@ -905,7 +905,7 @@ def _pair_features(data: RelocationData, seed: _Seed, b: int, old_roles: dict[in
     if parent is not None and parent != a and data.est[parent] != _NO_START and data.est[parent] <= seed.listed:
         penalties.append(_Feature(
             "branch_of_chain", config.branch_penalty,
-            lambda names, parent=parent: f"新企业是{names.get(parent, {}).get('name') or '?'}的分支机构,"
+            lambda names, parent=parent: f"新企业是{names.get(parent, {}).get('name') or '?'}的分支机构,"  # type: ignore[misc]
                                          f"总公司成立于 {dt.date.fromordinal(int(data.est[parent]))}(早于列入),连锁门店降权",
             (parent,),
         ))  # fmt: skip
@@ -1001,7 +1001,7 @@ def score_pairs(
         extra = None
         sim = _scope_similarity(sa, sb)
         if sim >= 0.8:
-            extra = _Feature("similar_scope", config.scope, lambda names, sim=sim: f"经营范围相似度 {sim:.0%}")
+            extra = _Feature("similar_scope", config.scope, lambda names, sim=sim: f"经营范围相似度 {sim:.0%}")  # type: ignore[misc]
         score, steps = _combine(feats, penalties, config, extra)
         if score < config.threshold and not keep_below:
             continue
