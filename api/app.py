@@ -25,6 +25,7 @@ from starlette.responses import JSONResponse, Response
 
 from api.audit import AuditLog, AuditMiddleware
 from api.auth import ApiDatabase, KeyRing, RateLimiter, api_db_path, api_settings
+from api.pages import mount_pages
 from api.routes import actions, admin, graph, parties, relocations, risk, webhooks
 from api.routes.common import ApiContext, ApiError, RiskService
 from api.schemas import ErrorOut, HealthOut
@@ -129,6 +130,7 @@ def create_app(settings: Settings | None = None, store: Any = None) -> FastAPI:
 
     for module in (risk, parties, graph, relocations, actions, webhooks, admin):
         app.include_router(module.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
+    mount_pages(app)  # the investigator's browser pages under /ui
 
     @app.get("/healthz", response_model=HealthOut, tags=["public"])
     def healthz() -> dict[str, Any]:
@@ -170,4 +172,5 @@ _PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>
 <p>失信联合惩戒到人 · 易地开张识别 · 关联风险预警</p>
 <table><tr><th>主体类型</th><th>数量</th></tr>{rows}</table>
 <p>关系 {links:,} 条 · 记录 {records:,} 条</p>
+<p><a href="/ui/search"><strong>进入调查工作台</strong></a>(主体检索、档案、关系图、关系穿透、导出)</p>
 <p><a href="/docs">API 文档 (OpenAPI)</a> · <a href="/healthz">/healthz</a></p></body></html>"""
