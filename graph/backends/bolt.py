@@ -63,6 +63,9 @@ BATCH_ROWS = 2000
 ATTEMPTS = 5
 #: a gram held by more names than this is too common to pick fuzzy-search candidates
 COMMON_GRAM = 2000
+#: FalkorDB 4.16 turns a statement and its parameters into one text in a 4 KiB buffer and
+#: crashes when it overflows: statements to it stay below this many bytes, lists are split
+FALKORDB_MESSAGE_BUDGET = 3600
 
 
 def open_bolt_store(
@@ -81,36 +84,70 @@ def open_bolt_store(
     return BoltStore(uri, user=user, password=password, database=database, dialect=dialect)
 
 
-# -- FalkorDB GOODBYE workaround ----------------------------------------------------------
-# FalkorDB 4.16's Bolt listener mishandles the GOODBYE message a driver sends when it closes
-# a connection: the next connection the server accepts (it reuses the file descriptor) never
-# gets its handshake read, and the client hangs. Closing the socket without GOODBYE is
-# handled correctly. So for servers detected as FalkorDB, connections are closed the way the
-# driver closes broken ones (``kill``), and only for those addresses.
-_NO_GOODBYE: set[tuple[str, int]] = set()
+# -- FalkorDB connection workarounds --------------------------------------------------------
+# Two faults of FalkorDB 4.16's Bolt listener are worked around in the driver, only for the
+# addresses of servers detected as FalkorDB:
+# * it mishandles the GOODBYE message a driver sends when it closes a connection: the next
+#   connection it accepts (on the same file descriptor) never gets its handshake read and
+#   the client hangs. A socket closed without GOODBYE is handled, so such connections are
+#   closed the way the driver closes broken ones (``kill``).
+# * it writes a reply of more than a few kilobytes in pieces without TCP_NODELAY, so the
+#   last piece waits for the client's delayed ACK: 40 ms for any read returning more than
+#   about twenty parties. The client asks for immediate ACKs (TCP_QUICKACK, which Linux
+#   clears now and then, so it is set again before each read).
+_FALKORDB_ADDRESSES: set[tuple[str, int]] = set()
 _patch_lock = threading.Lock()
 
 
-def _skip_goodbye_for(host: str, port: int) -> None:
+def _is_falkordb(address: Any) -> bool:
+    try:
+        return (str(address[0]), int(address[1])) in _FALKORDB_ADDRESSES
+    except (TypeError, ValueError, IndexError):
+        return False
+
+
+def _patch_driver_for_falkordb(host: str, port: int) -> None:
+    import socket
+
     with _patch_lock:
-        _NO_GOODBYE.add((host, port))
+        _FALKORDB_ADDRESSES.add((host, port))
+        for resolved in {info[4][:2] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)}:
+            _FALKORDB_ADDRESSES.add((str(resolved[0]), int(resolved[1])))
         try:
+            from neo4j._async_compat.network._bolt_socket import BoltSocketBase
             from neo4j._sync.io._bolt._base import Bolt
         except ImportError:  # a driver layout we do not know: nothing to patch
             return
-        if getattr(Bolt.close, "_creditgraph_no_goodbye", False):
+        if getattr(Bolt.close, "_creditgraph", False):
             return
-        original = Bolt.close
+        close, recv_into = Bolt.close, BoltSocketBase.recv_into
 
-        def close(self: Any) -> None:
-            address = getattr(self, "unresolved_address", None)
-            if address is not None and (str(address[0]), int(address[1])) in _NO_GOODBYE:
+        def close_without_goodbye(self: Any) -> None:
+            if _is_falkordb(getattr(self, "unresolved_address", None)):
                 self.kill()
                 return
-            original(self)
+            close(self)
 
-        close._creditgraph_no_goodbye = True  # type: ignore[attr-defined]
-        Bolt.close = close  # type: ignore[method-assign]
+        quickack = getattr(socket, "TCP_QUICKACK", None)
+
+        def recv_into_acking(self: Any, buffer: Any, nbytes: int) -> Any:
+            flag = self.__dict__.get("_creditgraph_quickack")
+            if flag is None:
+                try:
+                    flag = quickack is not None and _is_falkordb(self._socket.getpeername())
+                except OSError:
+                    flag = False
+                self.__dict__["_creditgraph_quickack"] = flag
+            if flag:
+                try:
+                    self._socket.setsockopt(socket.IPPROTO_TCP, quickack, 1)
+                except OSError:
+                    pass
+            return recv_into(self, buffer, nbytes)
+
+        close_without_goodbye._creditgraph = True  # type: ignore[attr-defined]
+        Bolt.close = close_without_goodbye  # type: ignore[method-assign]
+        BoltSocketBase.recv_into = recv_into_acking  # type: ignore[method-assign]
 
 
 def _address(uri: str) -> tuple[str, int]:
@@ -191,11 +228,26 @@ class BoltStore:
             raise InvalidInput(f"dialect must be one of {sorted(cy.DIALECTS)}, not {dialect!r}", field="dialect")
         self.dialect = cy.DIALECTS[dialect]
         if self.dialect.name == "falkordb":
-            _skip_goodbye_for(*_address(uri))
+            _patch_driver_for_falkordb(*_address(uri))
         self.database = database if self.dialect.named_databases else None
         self._bookmarks = neo4j.GraphDatabase.bookmark_manager()
         self._write_lock = threading.Lock()
+        self.budget: int | None = FALKORDB_MESSAGE_BUDGET if self.dialect.name == "falkordb" else None
+        self._escape = False
+        if self.dialect.name == "falkordb":
+            self._escape = self._strings_need_escaping()
         self.ensure_schema()
+
+    def _strings_need_escaping(self) -> bool:
+        """True when the server pastes string parameters into the query text unescaped.
+
+        FalkorDB 4.16's Bolt port writes each parameter into a ``CYPHER name='value'``
+        prefix without escaping it: a quote in a value ends the string (a party name could
+        inject Cypher) and backslash sequences are interpreted. The probe sends a backslash
+        followed by ``t``: a server that honours parameters returns it unchanged.
+        """
+        rows = self.query("RETURN $probe", probe="\\t")
+        return bool(rows) and rows[0][0] != "\\t"
 
     # -- plumbing ------------------------------------------------------------------------
     def _session(self, write: bool = False) -> Any:
@@ -211,26 +263,72 @@ class BoltStore:
             bookmark_manager=self._bookmarks,
         )
 
+    def _prepare(self, statement: str, params: dict[str, Any]) -> dict[str, Any]:
+        if self.budget is not None and len(statement.encode()) + _size(params) > self.budget:
+            raise InvalidInput(
+                f"a statement of {len(statement.encode()) + _size(params)} bytes is more than the "
+                f"{self.budget} that FalkorDB's Bolt port takes: split the value or use Neo4j",
+                field="value",
+            )
+        return _escaped(params) if self._escape else params
+
+    def run_in(self, tx: Any, statement: str, params: dict[str, Any] | None = None) -> list[list[Any]]:
+        """Run one statement inside ``tx`` (parameters adapted to the server)."""
+        return tx.run(statement, self._prepare(statement, params or {})).values()
+
+    def pieces(self, statement: str, items: list[Any], **fixed: Any) -> Iterator[list[Any]]:
+        """Split ``items`` into lists small enough to send with ``statement`` and ``fixed`` parameters."""
+        if self.budget is None:
+            yield from _chunks(items)
+            return
+        room = self.budget - len(statement.encode()) - _size(fixed) - 32
+        part: list[Any] = []
+        used = 0
+        for item in items:
+            size = _size(item) + 1
+            if part and (used + size > room or len(part) >= BATCH_ROWS):
+                yield part
+                part, used = [], 0
+            part.append(item)
+            used += size
+        if part:
+            yield part
+
+    def run_rows(self, tx: Any, statement: str, rows: list[dict[str, Any]], key: str | None = None) -> None:
+        """Run an ``UNWIND $rows`` statement over ``rows`` in batches (no key twice in one batch)."""
+        for part in _rounds(rows, key) if key else [rows]:
+            for chunk in self.pieces(statement, part):
+                self.run_in(tx, statement, {"rows": chunk})
+
     def query(self, statement: str, **params: Any) -> list[list[Any]]:
         """Run one read statement (auto-commit, retried) and return its rows as lists."""
+        prepared = self._prepare(statement, params)
 
         def run() -> list[list[Any]]:
             with self._session() as session:
-                return session.run(statement, params).values()
+                return session.run(statement, prepared).values()
 
         return _retry("read", run)
 
+    def query_pieces(self, statement: str, name: str, items: list[Any], **fixed: Any) -> list[list[Any]]:
+        """Run a read statement once per piece of the list parameter ``name`` and join the rows."""
+        out: list[list[Any]] = []
+        for part in self.pieces(statement, items, **fixed):
+            out.extend(self.query(statement, **{name: part}, **fixed))
+        return out
+
     def stream(self, statement: str, **params: Any) -> Iterator[list[Any]]:
         """Yield the rows of one read statement as they arrive (no retry once started)."""
+        prepared = self._prepare(statement, params)
         with self._session() as session:
-            for record in session.run(statement, params):
+            for record in session.run(statement, prepared):
                 yield list(record.values())
 
     def execute(self, statement: str, **params: Any) -> list[list[Any]]:
         """Run one write statement in its own transaction (retried)."""
 
         def work(tx: Any) -> list[list[Any]]:
-            return tx.run(statement, params).values()
+            return self.run_in(tx, statement, params)
 
         def run() -> list[list[Any]]:
             with self._session(write=True) as session:
@@ -269,7 +367,7 @@ class BoltStore:
         def work(tx: Any) -> None:
             for op in ops:
                 op(tx)
-            tx.run(cy.BUMP_VERSION).consume()
+            self.run_in(tx, cy.BUMP_VERSION)
 
         def run() -> None:
             with self._session(write=True) as session:
@@ -305,6 +403,31 @@ def _dumps(value: dict[str, Any] | None) -> str | None:
 
 def _loads(text: str | None) -> dict[str, Any]:
     return orjson.loads(text) if text else {}
+
+
+def _size(value: Any) -> int:
+    """Bytes ``value`` takes as a parameter, about (JSON is within a few percent of Cypher text)."""
+    return len(orjson.dumps(value, default=str))
+
+
+def _escaped(value: Any) -> Any:
+    """``value`` with every string escaped for a server that pastes parameters into single quotes."""
+    if isinstance(value, str):
+        return value.replace("\\", "\\\\").replace("'", "\\'")
+    if isinstance(value, dict):
+        return {k: _escaped(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_escaped(v) for v in value]
+    return value
+
+
+def _num_text(x: float | None) -> str | None:
+    """A ratio or amount as exact decimal text (see the module doc of cypher.py)."""
+    return repr(float(x)) if x is not None else None
+
+
+def _num(x: Any) -> float | None:
+    return float(x) if x is not None else None
 
 
 def _iso(d: dt.date | None) -> str | None:
@@ -346,7 +469,7 @@ def _party(m: dict[str, Any]) -> Party:
 def _link(r: Sequence[Any]) -> Link:
     return Link(
         id=r[0], kind=LinkKind(r[1]), src=r[2], dst=r[3], start=_from_ordinal(r[4]), end=_from_ordinal(r[5]),
-        ratio=r[6], amount=r[7], title=r[8] or "", source=_source(r[9], r[10], r[11]),
+        ratio=_num(r[6]), amount=_num(r[7]), title=r[8] or "", source=_source(r[9], r[10], r[11]),
     )
 
 
@@ -380,12 +503,6 @@ def _rounds(rows: list[dict[str, Any]], key: str) -> list[list[dict[str, Any]]]:
     return out
 
 
-def _run_rows(tx: Any, statement: str, rows: list[dict[str, Any]], key: str | None = None) -> None:
-    for part in _rounds(rows, key) if key else [rows]:
-        for chunk in _chunks(part):
-            tx.run(statement, {"rows": chunk}).consume()
-
-
 def trigrams(key: str) -> list[str]:
     """Return the distinct character trigrams of a name search key, in order."""
     return list(dict.fromkeys(key[i : i + 3] for i in range(len(key) - 2)))
@@ -393,14 +510,21 @@ def trigrams(key: str) -> list[str]:
 
 # -- writer --------------------------------------------------------------------------------
 class BoltWriter:
-    """One batch: every call turns its facts into rows now and queues the statements."""
+    """One batch: every call turns its facts into rows now and queues the statements.
+
+    Nothing reaches the server before the block ends, so :meth:`lookup_parties` and
+    :meth:`lookup_records` answer from the committed graph with this batch's pending rows
+    laid over it (by the same merge rules the statements apply).
+    """
 
     def __init__(self, store: BoltStore, run_id: str) -> None:
         self.store = store
         self.run_id = run_id
-        self.ops: list[Callable[[Any], None]] = []
+        self.ops: list[Callable[[Any], object]] = []
         self._seq = itertools.count(time.time_ns())
         self._link_ids: set[str] = set()
+        self._party_events: list[dict[str, Any]] = []  # put_parties rows and placeholders, in order
+        self._records: dict[str, dict[str, Any]] = {}
 
     def _src(self, source: Source | None) -> dict[str, Any]:
         if source is None:
@@ -419,7 +543,8 @@ class BoltWriter:
                  "attrs": _dumps(attrs), "rank": rank, "seq": next(self._seq), **self._src(p.source)}
             )
         if rows:
-            self.ops.append(lambda tx: _run_rows(tx, cy.PUT_PARTIES, rows, "key"))
+            self._party_events.extend(rows)
+            self.ops.append(lambda tx: self.store.run_rows(tx, cy.PUT_PARTIES, rows, "key"))
 
     def put_names(self, names: Iterable[NameFact]) -> None:
         """Add name facts (kept once per party, name and start; a later fact may close one)."""
@@ -436,56 +561,90 @@ class BoltWriter:
 
     def _put_names(self, tx: Any, rows: list[dict[str, Any]]) -> None:
         stored: dict[str, bool] = {}
-        for chunk in _chunks([r["uid"] for r in rows]):
-            stored.update((uid, is_open) for uid, is_open in tx.run(cy.EXISTING_NAMES, {"uids": chunk}).values())
+        for chunk in self.store.pieces(cy.EXISTING_NAMES, [r["uid"] for r in rows]):
+            stored.update((uid, is_open) for uid, is_open in self.store.run_in(tx, cy.EXISTING_NAMES, {"uids": chunk}))
         closing = [{"uid": r["uid"], "end": r["end"]} for r in rows if stored.get(r["uid"]) and r["end"] is not None]
         fresh = [r for r in rows if r["uid"] not in stored]
-        _run_rows(tx, cy.CLOSE_NAMES, closing)
+        self.store.run_rows(tx, cy.CLOSE_NAMES, closing)
         grams = Counter(g for r in fresh for g in r["grams"])
-        _run_rows(tx, cy.PUT_GRAMS, [{"g": g, "n": n} for g, n in grams.items()])
-        _run_rows(tx, cy.CREATE_NAMES, fresh)
+        self.store.run_rows(tx, cy.PUT_GRAMS, [{"g": g, "n": n} for g, n in grams.items()])
+        self.store.run_rows(tx, cy.CREATE_NAMES, fresh)
 
-    def put_links(self, links: Iterable[Link], origin: str = "") -> None:
-        """Add links; an id already stored is kept, except that an open link is closed when
-        the new fact gives it an end."""
+    def _link_rows(self, links: Iterable[Link], origin: str) -> list[dict[str, Any]]:
         rows = []
         for link in links:
             rows.append(
                 {"fid": link.id, "kind": link.kind.value, "src": link.src, "dst": link.dst,
-                 "start": _ordinal(link.start), "end": _ordinal(link.end), "ratio": link.ratio, "amount": link.amount,
-                 "title": link.title, "origin": origin, "seq": next(self._seq), **self._src(link.source)}
+                 "start": _ordinal(link.start), "end": _ordinal(link.end), "ratio": _num_text(link.ratio),
+                 "amount": _num_text(link.amount), "title": link.title, "origin": origin, "seq": next(self._seq),
+                 **self._src(link.source)}
             )
             self._link_ids.add(link.id)
+            self._party_events.append({"key": link.src, "placeholder": True})
+            self._party_events.append({"key": link.dst, "placeholder": True})
+        return rows
+
+    def put_links(self, links: Iterable[Link], origin: str = "") -> None:
+        """Add links; an id already stored is kept, except that an open link is closed when
+        the new fact gives it an end."""
+        rows = self._link_rows(links, origin)
         if rows:
             self.ops.append(lambda tx: self._put_links(tx, rows))
 
     def _put_links(self, tx: Any, rows: list[dict[str, Any]]) -> None:
         ends = {r["src"]: r["seq"] for r in rows} | {r["dst"]: r["seq"] for r in rows}
-        _run_rows(tx, cy.PUT_PLACEHOLDERS, [{"key": k, "seq": s} for k, s in ends.items()])
-        _run_rows(tx, cy.PUT_LINKS, rows, "fid")
+        self.store.run_rows(tx, cy.PUT_PLACEHOLDERS, [_placeholder(k) | {"seq": s} for k, s in ends.items()])
+        self.store.run_rows(tx, cy.PUT_LINKS, rows, "fid")
 
-    def replace_links(self, src_or_dst: str, kind: LinkKind, origin: str, links: Iterable[Link]) -> None:
-        """Replace the ``origin`` links of ``kind`` into party ``src_or_dst`` by ``links``."""
-        new = list(links)
-        self._link_ids.update(link.id for link in new)
-        seq = next(self._seq)
+    def replace_links(self, parties: Iterable[str], origin: str, links: Iterable[Link]) -> None:
+        """Replace every link derived from ``origin`` that touches one of ``parties`` by ``links``
+        (links that stay the same are left as they are)."""
+        keys = list(dict.fromkeys(parties))
+        rows = {r["fid"]: r for r in self._link_rows(links, origin)}
 
         def op(tx: Any) -> None:
-            _run_rows(tx, cy.PUT_PLACEHOLDERS, [{"key": src_or_dst, "seq": seq}])
-            params = {"key": src_or_dst, "kind": kind.value, "origin": origin}
-            old = {r[0] for r in tx.run(cy.DERIVED_LINKS, params).values()}
-            keep = {link.id for link in new}
-            stale = sorted(old - keep)
-            if stale:
-                tx.run(cy.DELETE_DERIVED_LINKS, {"key": src_or_dst, "fids": stale}).consume()
-            fresh = [link for link in new if link.id not in old]
+            old: set[str] = set()
+            if origin:
+                for chunk in self.store.pieces(cy.DERIVED_LINKS, keys, origin=origin):
+                    old.update(r[0] for r in self.store.run_in(tx, cy.DERIVED_LINKS, {"keys": chunk, "origin": origin}))
+            stale = sorted(old - set(rows))
+            for chunk in self.store.pieces(cy.DELETE_DERIVED_LINKS, stale, origin=origin):
+                self.store.run_in(tx, cy.DELETE_DERIVED_LINKS, {"fids": chunk, "origin": origin})
+            fresh = [row for fid, row in rows.items() if fid not in old]
             if fresh:
-                w = BoltWriter(self.store, self.run_id)
-                w.put_links(fresh, origin=origin)
-                for queued in w.ops:
-                    queued(tx)
+                self._put_links(tx, fresh)
 
         self.ops.append(op)
+
+    def lookup_parties(self, keys: Iterable[str]) -> dict[str, Party]:
+        """Read parties as they stand inside this batch (pending writes laid over the committed ones)."""
+        keys = list(dict.fromkeys(keys))
+        wanted = set(keys)
+        state: dict[str, dict[str, Any]] = {
+            m["key"]: m for (m,) in self.store.query_pieces(cy.PARTIES, "keys", keys)
+        }
+        for event in self._party_events:
+            key = event["key"]
+            if key not in wanted:
+                continue
+            if event.get("placeholder"):
+                state.setdefault(key, _placeholder(key) | {"name": "", "primary_rank": 0, "flags": []})
+            else:
+                state[key] = _merge_party(state.get(key), event)
+        return {k: _party(m) for k, m in state.items()}
+
+    def lookup_records(self, subjects: Iterable[str], kind: RecordKind) -> list[Record]:
+        """Read records of ``subjects`` as they stand inside this batch (pending ones included)."""
+        subjects = list(dict.fromkeys(subjects))
+        statement = cy.records(True, True, False)
+        stored = [m for (m,) in self.store.query_pieces(statement, "subjects", subjects, kinds=[kind.value])]
+        seen = {m["fid"] for m in stored}
+        wanted = set(subjects)
+        pending = [
+            r for fid, r in self._records.items()
+            if fid not in seen and r["kind"] == kind.value and r["subject"] in wanted
+        ]
+        return [_record(m) for m in stored + pending]
 
     def close_link(self, link_id: str, end: dt.date) -> None:
         """Close a stored link on ``end`` (raises InvalidInput at once for an unknown id)."""
@@ -493,7 +652,7 @@ class BoltWriter:
             raise InvalidInput(f"no link with id {link_id}", field="link_id")
 
         def op(tx: Any) -> None:
-            found = tx.run(cy.CLOSE_LINK, {"fid": link_id, "end": end.toordinal()}).values()
+            found = self.store.run_in(tx, cy.CLOSE_LINK, {"fid": link_id, "end": end.toordinal()})
             if not found or not found[0][0]:
                 raise InvalidInput(f"no link with id {link_id}", field="link_id")
 
@@ -506,8 +665,10 @@ class BoltWriter:
              "target": r.target, "attrs": _dumps(r.attrs), "seq": next(self._seq), **self._src(r.source)}
             for r in records
         ]
+        for row in rows:
+            self._records.setdefault(row["fid"], row)
         if rows:
-            self.ops.append(lambda tx: _run_rows(tx, cy.PUT_RECORDS, rows, "fid"))
+            self.ops.append(lambda tx: self.store.run_rows(tx, cy.PUT_RECORDS, rows, "fid"))
 
     def put_rejections(self, rejections: Iterable[Rejection]) -> None:
         """Append rows to the rejection report (the same row, column and reason once)."""
@@ -517,7 +678,7 @@ class BoltWriter:
             for r in rejections
         ]
         if rows:
-            self.ops.append(lambda tx: _run_rows(tx, cy.PUT_REJECTIONS, rows, "uid"))
+            self.ops.append(lambda tx: self.store.run_rows(tx, cy.PUT_REJECTIONS, rows, "uid"))
 
     def put_code_observations(self, observations: Iterable[CodeObservation]) -> None:
         """Keep identifiers as they appeared in files."""
@@ -529,44 +690,93 @@ class BoltWriter:
             rows.append({"uid": uid, "code": o.code, "normalised": o.normalised, "name": o.name, "valid": o.valid,
                          "kind": o.kind, "seq": seq, **src})
         if rows:
-            self.ops.append(lambda tx: _run_rows(tx, cy.PUT_CODE_OBSERVATIONS, rows, "uid"))
+            self.ops.append(lambda tx: self.store.run_rows(tx, cy.PUT_CODE_OBSERVATIONS, rows, "uid"))
 
     def put_aliases(self, aliases: Iterable[Alias]) -> None:
         """Record resolutions of unresolved parties (a later resolution replaces an earlier one)."""
         rows = [{"unresolved": a.unresolved, "resolved": a.resolved, "reason": a.reason} for a in aliases]
         if rows:
-            self.ops.append(lambda tx: _run_rows(tx, cy.PUT_ALIASES, rows, "unresolved"))
+            self.ops.append(lambda tx: self.store.run_rows(tx, cy.PUT_ALIASES, rows, "unresolved"))
+
+    def drop_aliases(self, unresolved: Iterable[str]) -> None:
+        """Forget resolutions that no longer hold."""
+        keys = list(dict.fromkeys(unresolved))
+        if keys:
+            self.ops.append(lambda tx: self.store.run_rows(tx, cy.DROP_ALIASES, [{"unresolved": k} for k in keys]))
 
     def mark_file(self, sha256: str, path: str, kind: str, rows: int, status: str) -> None:
         """Record a file's ingest state."""
         params = {"sha256": sha256, "path": path, "kind": kind, "rows": rows, "status": status, "run": self.run_id,
                   "updated": _now()}
-        self.ops.append(lambda tx: tx.run(cy.MARK_FILE, params).consume())
+        self.ops.append(lambda tx: self.store.run_in(tx, cy.MARK_FILE, params))
 
     def put_meta(self, key: str, value: str) -> None:
         """Store a small named value."""
         if key in ("schema", "version"):
             raise InvalidInput(f"meta key {key!r} is reserved", field="key")
-        self.ops.append(lambda tx: tx.run(cy.PUT_META, {"key": key, "value": value}).consume())
+        self.ops.append(lambda tx: self.store.run_in(tx, cy.PUT_META, {"key": key, "value": value}))
+
+
+def _placeholder(key: str) -> dict[str, Any]:
+    """Kind, code and region of a party known only by its key so far (as the embedded backend)."""
+    prefix, _, rest = key.partition(":")
+    if prefix == "org":
+        return {"key": key, "kind": PartyKind.ENTERPRISE.value, "code": rest, "region": rest[2:8]}
+    if prefix == "per":
+        return {"key": key, "kind": PartyKind.PERSON.value, "code": rest, "region": ""}
+    kind = {"tel": PartyKind.PHONE, "eml": PartyKind.EMAIL, "adr": PartyKind.ADDRESS}.get(prefix, PartyKind.UNRESOLVED)
+    return {"key": key, "kind": kind.value, "code": "", "region": ""}
+
+
+def _merge_party(stored: dict[str, Any] | None, r: dict[str, Any]) -> dict[str, Any]:
+    """What :data:`cypher.PUT_PARTIES` makes of a stored party and a new row (for in-batch reads)."""
+    p = dict(stored or {"key": r["key"]})
+    wins = p.get("primary_rank") is None or r["rank"] > p["primary_rank"]
+    flags = list(p.get("flags") or [])
+    p["kind"] = r["kind"] if wins or p.get("kind") == "unresolved" else p["kind"]
+    p["name"] = r["name"] if wins or not p.get("name") else p["name"]
+    p["code"] = r["code"] if not p.get("code") else p["code"]
+    p["region"] = r["region"] if not p.get("region") else p["region"]
+    p["start"] = (r["start"] if wins else None) or p.get("start") or r["start"]
+    p["end"] = (r["end"] if wins else None) or p.get("end") or r["end"]
+    p["status"] = r["status"] if wins or not p.get("status") else p["status"]
+    p["flags"] = flags + [f for f in r["flags"] if f not in flags]
+    p["attrs"] = (r["attrs"] or p.get("attrs")) if wins or p.get("attrs") is None else p["attrs"]
+    for field in ("src_file", "src_row", "run"):
+        p[field] = p.get(field) if p.get(field) is not None else r[field]
+    p["primary_rank"] = r["rank"] if wins else p["primary_rank"]
+    return p
 
 
 # -- view ----------------------------------------------------------------------------------
 class BoltView:
-    """Reads over what the server has committed."""
+    """Reads over what the server has committed.
+
+    Each read is one or a few statements; alias resolutions are remembered for the life of
+    the view (take a new view after a batch that changes aliases), since callers resolve the
+    same keys over and over and each statement costs a round trip.
+    """
 
     def __init__(self, store: BoltStore) -> None:
         self.store = store
         self.q = store.query
+        self._resolved: dict[str, str] = {}
 
     # -- parties -------------------------------------------------------------------------
     def resolve(self, key: str) -> str:
         """Return the known party an unresolved key is an alias of, or the key itself."""
-        rows = self.q(cy.RESOLVE, key=key)
-        return rows[0][0] if rows and rows[0][0] is not None else key
+        found = self._resolved.get(key)
+        if found is None:
+            rows = self.q(cy.RESOLVE, key=key)
+            found = self._resolved[key] = rows[0][0] if rows and rows[0][0] is not None else key
+        return found
 
     def _resolve_many(self, keys: Iterable[str]) -> dict[str, str]:
         keys = list(dict.fromkeys(keys))
-        return {k: r if r is not None else k for k, r in self.q(cy.RESOLVE_MANY, keys=keys)} if keys else {}
+        missing = [k for k in keys if k not in self._resolved]
+        for k, r in self.store.query_pieces(cy.RESOLVE_MANY, "keys", missing):
+            self._resolved[k] = r if r is not None else k
+        return {k: self._resolved[k] for k in keys}
 
     def party(self, key: str) -> Party | None:
         """Return the party with ``key`` (aliases followed), or None."""
@@ -577,9 +787,15 @@ class BoltView:
         """Return the parties found among ``keys`` (by their own key)."""
         keys = list(dict.fromkeys(keys))
         out: dict[str, Party] = {}
-        for chunk in _chunks(keys):
-            for (m,) in self.q(cy.PARTIES, keys=chunk):
-                out[m["key"]] = _party(m)
+        for (m,) in self.store.query_pieces(cy.PARTIES, "keys", keys):
+            out[m["key"]] = _party(m)
+        return out
+
+    def parties_by_name(self, name_keys: Iterable[str]) -> dict[str, list[Party]]:
+        """Return, per name comparison key, the parties that have carried such a name."""
+        out: dict[str, list[Party]] = {}
+        for k, m in self.store.query_pieces(cy.PARTIES_BY_NAME_KEY, "keys", sorted(set(name_keys))):
+            out.setdefault(k, []).append(_party(m))
         return out
 
     def iter_parties(self, kinds: Sequence[PartyKind] | None = None) -> Iterator[Party]:
@@ -618,7 +834,16 @@ class BoltView:
         statement = cy.links_of(direction, as_of is not None, kinds is not None)
         rows = self.q(statement, keys=[self.resolve(key)], **_filter_params(as_of, kinds))
         found = {r[0]: _link(r) for r in rows}
-        return sorted(found.values(), key=_link_order)
+        return self._resolved_links(sorted(found.values(), key=_link_order))
+
+    def _resolved_links(self, links: list[Link]) -> list[Link]:
+        """The links with unresolved endpoints shown as the parties they resolve to."""
+        resolved = self._resolve_many(k for link in links for k in (link.src, link.dst))
+        out = []
+        for link in links:
+            src, dst = resolved.get(link.src, link.src), resolved.get(link.dst, link.dst)
+            out.append(link if (src, dst) == (link.src, link.dst) else replace(link, src=src, dst=dst))
+        return out
 
     def link(self, link_id: str) -> Link | None:
         """Return one link by id."""
@@ -666,11 +891,11 @@ class BoltView:
             if max_degree is not None:
                 # a seed is always expanded: the user asked about it
                 others = [k for k in frontier if distance[k] > 0]
-                big = {k for k, n in self.q(cy.DEGREES, keys=others) if n > max_degree} if others else set()
+                big = {k for k, n in self.store.query_pieces(cy.DEGREES, "keys", others) if n > max_degree}
                 capped |= big
                 frontier = [k for k in frontier if k not in big]
             new: list[str] = []
-            for chunk in _chunks(frontier):
+            for chunk in self.store.pieces(statement, frontier, **params):
                 for r in self.q(statement, keys=chunk, **params):
                     if r[0] not in found:
                         found[r[0]] = _link(r)
@@ -686,11 +911,7 @@ class BoltView:
                 sub.parties[key] = parties[key]
                 sub.distance[key] = d
         sub.capped = {k for k in capped if k in parties}
-        ends = {k for link in found.values() for k in (link.src, link.dst)}
-        resolved = self._resolve_many(ends)
-        for link in sorted(found.values(), key=_link_order):
-            src, dst = resolved.get(link.src, link.src), resolved.get(link.dst, link.dst)
-            sub.links.append(link if (src, dst) == (link.src, link.dst) else replace(link, src=src, dst=dst))
+        sub.links = self._resolved_links(sorted(found.values(), key=_link_order))
         return sub
 
     # -- records -------------------------------------------------------------------------
@@ -785,9 +1006,10 @@ class BoltView:
         parties = self.parties(resolved.values())
         scored = []
         for p, n in candidates.items():
-            party = parties.get(resolved.get(p, p))
-            if party is None:
+            found = parties.get(resolved.get(p, p))
+            if found is None:
                 continue
+            party = found
             nkey = name_search_key(n)
             if p in exact:
                 score, how = 100.0, "exact"

@@ -20,7 +20,11 @@ How the graph is laid out:
   ``(:Run)``, ``(:Meta {key, value})``.
 
 Party and record dates are ISO strings and link dates are ordinals, never native temporal
-types, so Neo4j and FalkorDB store and compare them alike.
+types, so Neo4j and FalkorDB store and compare them alike. A link's ``ratio`` and ``amount``
+are decimal text (Python ``repr`` of the float, read back with ``float``): FalkorDB's Bolt
+port prints float parameters with six decimals and its ``toFloat()`` parses in single
+precision, so numbers would not come back as they were given (use ``toFloat(l.ratio)`` in
+hand-written Cypher).
 
 Dialects (detected by :func:`graph.backends.bolt.detect_dialect`):
 
@@ -39,6 +43,11 @@ Dialects (detected by :func:`graph.backends.bolt.detect_dialect`):
     graph called "db", a read-mode session (``{"mode": "r"}``) in a graph called "mode". So
     sessions on FalkorDB carry nothing (no database, access mode or bookmarks) and use the
     server's default graph "falkordb".
+    String parameters are pasted into the statement text between single quotes without
+    escaping (a quote in a name would end the string: Cypher injection), so the store
+    escapes quotes and backslashes itself when a probe shows the server needs it; and the
+    statement plus its parameters must stay below 4 KiB or the server crashes, so lists
+    are sent in pieces under a byte budget.
     The Bolt listener's port must be below 32768 (a larger ``BOLT_PORT`` silently starts no
     listener) and a connection closed with GOODBYE breaks the next one (see ``bolt.py``).
 """
@@ -169,7 +178,7 @@ SET p.kind = CASE WHEN wins OR p.kind = 'unresolved' THEN r.kind ELSE p.kind END
 PUT_PLACEHOLDERS = """
 UNWIND $rows AS r
 MERGE (p:Party {key: r.key})
-ON CREATE SET p.kind = 'unresolved', p.name = '', p.code = '', p.region = '', p.status = '',
+ON CREATE SET p.kind = r.kind, p.name = '', p.code = r.code, p.region = r.region, p.status = '',
               p.flags = [], p.primary_rank = 0, p.seq = r.seq
 """
 
@@ -215,15 +224,16 @@ ON MATCH SET l.end = CASE WHEN l.end IS NULL AND r.end IS NOT NULL THEN r.end EL
 """
 
 DERIVED_LINKS = """
-MATCH (:Party)-[l:LINK]->(:Party {key: $key})
-WHERE l.kind = $kind AND l.origin = $origin
-RETURN l.fid
+UNWIND $keys AS k
+MATCH (:Party {key: k})-[l:LINK]-(:Party)
+WHERE l.origin = $origin
+RETURN DISTINCT l.fid
 """
 
 DELETE_DERIVED_LINKS = """
 UNWIND $fids AS f
-MATCH (:Party)-[l:LINK]->(:Party {key: $key})
-WHERE l.fid = f
+MATCH ()-[l:LINK {fid: f}]->()
+WHERE l.origin = $origin
 DELETE l
 """
 
@@ -262,6 +272,12 @@ MERGE (a:Alias {unresolved: r.unresolved})
 SET a.resolved = r.resolved, a.reason = r.reason
 """
 
+DROP_ALIASES = """
+UNWIND $rows AS r
+MATCH (a:Alias {unresolved: r.unresolved})
+DELETE a
+"""
+
 MARK_FILE = """
 MERGE (f:File {sha256: $sha256})
 SET f.path = $path, f.kind = $kind, f.rows = $rows, f.status = $status, f.run = $run, f.updated = $updated
@@ -287,6 +303,13 @@ PARTIES_BY_CODE_SHAPE = """
 MATCH (p:Party)
 WHERE p.code STARTS WITH $prefix AND p.code ENDS WITH $suffix AND size(p.code) = $length
 RETURN p {.*} LIMIT $limit
+"""
+
+PARTIES_BY_NAME_KEY = """
+UNWIND $keys AS k
+MATCH (n:Name {nkey: k})
+MATCH (p:Party {key: n.party})
+RETURN DISTINCT k, p {.*}
 """
 
 NAMES_OF = """

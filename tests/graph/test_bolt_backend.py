@@ -1,0 +1,67 @@
+"""What the Bolt backend must get right beyond the contract: the faults of FalkorDB's Bolt port
+it works around (quotes pasted into Cypher, 4 KiB statements, six-decimal floats, GOODBYE)."""
+
+from __future__ import annotations
+
+import pytest
+
+from graph.model import LinkKind, NameFact, Party, PartyKind
+from tests.bolt_server import empty_store
+from tests.factories import firm, link, person
+
+
+@pytest.fixture
+def bolt(bolt_server):
+    s = empty_store(bolt_server)
+    yield s
+    s.close()
+
+
+def test_quotes_and_backslashes_are_values_not_cypher(bolt):
+    nasty = "O'Brien\\' }) DETACH DELETE (n) //\\t"
+    p = Party(key="unr:quote", kind=PartyKind.UNRESOLVED, name=nasty, attrs={"note": "it's \\ \"quoted\""})
+    keep = firm("郑州市鑫源商贸有限公司")
+    with bolt.writer() as w:
+        w.put_parties([keep, p])
+        w.put_names([NameFact(p.key, p.name)])
+    view = bolt.view()
+    got = view.party(p.key)
+    assert got.name == nasty and got.attrs == {"note": "it's \\ \"quoted\""}
+    assert view.party(keep.key) is not None
+    assert view.names(p.key)[0].name == nasty
+
+
+def test_batches_larger_than_one_statement(bolt):
+    firms = [firm(f"大批量写入测试第{i}号有限公司", region="410105") for i in range(400)]
+    boss = person("张伟")
+    links = [link(LinkKind.SHAREHOLDER, boss, f, "2015-01-01", ratio=1 / 3) for f in firms]
+    with bolt.writer() as w:
+        w.put_parties([boss, *firms])
+        w.put_names([NameFact(x.key, x.name, x.start) for x in firms])
+        w.put_links(links)
+    view = bolt.view()
+    assert view.counts()["parties"] == 401 and view.counts()["links"] == 400
+    assert len(view.parties(f.key for f in firms)) == 400
+    sub = view.neighbourhood([boss.key], 1)
+    assert len(sub.parties) == 401
+    assert view.link(links[7].id).ratio == 1 / 3  # exact, not six decimals
+    assert view.search("第123号")[0].party.key == firms[123].key
+
+
+def test_stores_open_and_close_one_after_another(bolt_server):
+    for _ in range(3):  # a GOODBYE would leave the next connection hanging on FalkorDB 4.16
+        s = empty_store(bolt_server)
+        assert s.view().version() >= 0
+        s.close()
+
+
+def test_dialect_is_detected(bolt_server):
+    from graph.backends.bolt import open_bolt_store
+
+    s = open_bolt_store(bolt_server.uri, bolt_server.user, bolt_server.password, bolt_server.database)
+    try:
+        assert s.dialect.name in ("neo4j", "falkordb")
+        if bolt_server.dialect:
+            assert s.dialect.name == bolt_server.dialect
+    finally:
+        s.close()
