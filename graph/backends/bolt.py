@@ -38,7 +38,6 @@ from urllib.parse import urlsplit
 import orjson
 
 from graph.backends import cypher as cy
-from graph.identifiers import check_resident_id, check_uscc, normalise_code
 from graph.model import (
     Alias,
     CodeObservation,
@@ -54,6 +53,7 @@ from graph.model import (
     Source,
     Subgraph,
 )
+from graph.search import Hits, code_hits, score_names
 from graph.store import IngestRun, InvalidInput, SearchHit, StoreUnavailable, fact_id
 from graph.textkey import name_search_key
 
@@ -949,31 +949,14 @@ class BoltView:
     # -- search --------------------------------------------------------------------------
     def search(self, text: str, *, limit: int = 20) -> list[SearchHit]:
         """Find parties by code, ID or name: exact, substring, then fuzzy over trigram candidates."""
-        from rapidfuzz import fuzz
-
         raw = (text or "").strip()
         if not raw:
             return []
-        code = normalise_code(raw)
-        hits: list[SearchHit] = []
-        seen: set[str] = set()
-
-        def add(party: Party | None, matched: str, score: float, how: str) -> None:
-            if party is not None and party.key not in seen:
-                seen.add(party.key)
-                hits.append(SearchHit(party, matched, score, how))
-
-        if len(code) == 18:
-            if check_uscc(code).valid:
-                add(self.party("org:" + code), code, 100.0, "code")
-            if check_resident_id(code).valid:
-                add(self.party("per:" + code), code, 100.0, "id")
-        if len(code) >= 6 and code.isalnum() or "*" in code:
-            for party in self._by_code_pattern(code, limit):
-                add(party, party.code, 99.0, "code")
+        found = Hits()
+        code_hits(raw, found, party=self.party, by_code=lambda code: self._by_code_pattern(code, limit))
         key = name_search_key(raw)
         if not key:
-            return hits[:limit]
+            return found.hits[:limit]
         candidates: dict[str, str] = {}
         for party_key, name in self.q(cy.NAMES_BY_KEY, key=key, limit=limit * 4):
             candidates.setdefault(party_key, name)
@@ -1004,26 +987,10 @@ class BoltView:
                     candidates.setdefault(p, n)
         resolved = self._resolve_many(candidates)
         parties = self.parties(resolved.values())
-        scored = []
-        for p, n in candidates.items():
-            found = parties.get(resolved.get(p, p))
-            if found is None:
-                continue
-            party = found
-            nkey = name_search_key(n)
-            if p in exact:
-                score, how = 100.0, "exact"
-            elif p in substring or key in nkey:
-                score, how = 90.0 + 10.0 * len(key) / max(len(nkey), 1), "substring"
-            else:
-                score, how = float(fuzz.WRatio(key, nkey)) * 0.9, "fuzzy"
-            if how == "fuzzy" and score < 45:
-                continue
-            scored.append((score, how, n, party))
-        scored.sort(key=lambda t: (-t[0], t[3].key))
-        for score, how, n, party in scored:
-            add(party, n, round(score, 1), how)
-        return hits[:limit]
+        for score, how, n, party in score_names(key, candidates, exact, substring,
+                                                lambda p: parties.get(resolved.get(p, p))):
+            found.add(party, n, round(score, 1), how)
+        return found.hits[:limit]
 
     def _by_code_pattern(self, code: str, limit: int) -> list[Party]:
         """Parties whose code equals ``code``, each ``*`` standing for any one character."""

@@ -35,7 +35,6 @@ from graph.backends.sqlite_schema import (
     loads,
     ordinal,
 )
-from graph.identifiers import check_resident_id, check_uscc, normalise_code
 from graph.model import (
     Alias,
     CodeObservation,
@@ -51,6 +50,7 @@ from graph.model import (
     Source,
     Subgraph,
 )
+from graph.search import Hits, code_hits, score_names
 from graph.store import IngestRun, InvalidInput, SearchHit, StoreUnavailable
 from graph.textkey import name_search_key
 
@@ -855,34 +855,21 @@ class EmbeddedView:
     # -- search --------------------------------------------------------------------------
     def search(self, text: str, *, limit: int = 20) -> list[SearchHit]:
         """Find parties by code, ID or name: exact, substring, then fuzzy."""
-        from rapidfuzz import fuzz
-
         raw = (text or "").strip()
         if not raw:
             return []
-        code = normalise_code(raw)
-        hits: list[SearchHit] = []
-        seen: set[str] = set()
+        found = Hits()
 
-        def add(party: Party | None, matched: str, score: float, how: str) -> None:
-            if party is not None and party.key not in seen:
-                seen.add(party.key)
-                hits.append(SearchHit(party, matched, score, how))
+        def by_code(code: str) -> list[Party]:
+            rows = self.conn.execute(
+                f"SELECT {_PARTY_COLS} FROM parties WHERE code LIKE ? LIMIT ?", (code.replace("*", "_"), limit)
+            )
+            return [self._party(row) for row in rows]
 
-        if len(code) == 18:
-            if check_uscc(code).valid:
-                add(self.party("org:" + code), code, 100.0, "code")
-            if check_resident_id(code).valid:
-                add(self.party("per:" + code), code, 100.0, "id")
-        if len(code) >= 6 and code.isalnum() or "*" in code:
-            pattern = code.replace("*", "_")
-            for row in self.conn.execute(
-                f"SELECT {_PARTY_COLS} FROM parties WHERE code LIKE ? LIMIT ?", (pattern, limit)
-            ):
-                add(self._party(row), row[4], 99.0, "code")
+        code_hits(raw, found, party=self.party, by_code=by_code)
         key = name_search_key(raw)
         if not key:
-            return hits[:limit]
+            return found.hits[:limit]
         candidates: dict[str, str] = {}
         for party_key, name in self.conn.execute(
             "SELECT party, name FROM names WHERE nkey = ? LIMIT ?", (key, limit * 4)
@@ -918,25 +905,10 @@ class EmbeddedView:
                 ):
                     candidates.setdefault(p, n)
         parties = self.parties(self.resolve(p) for p in candidates)
-        scored = []
-        for p, n in candidates.items():
-            party = parties.get(self.resolve(p))
-            if party is None:
-                continue
-            nkey = name_search_key(n)
-            if p in exact:
-                score, how = 100.0, "exact"
-            elif p in substring or key in nkey:
-                score, how = 90.0 + 10.0 * len(key) / max(len(nkey), 1), "substring"
-            else:
-                score, how = float(fuzz.WRatio(key, nkey)) * 0.9, "fuzzy"
-            if how == "fuzzy" and score < 45:
-                continue
-            scored.append((score, how, n, party))
-        scored.sort(key=lambda t: (-t[0], t[3].key))
-        for score, how, n, party in scored:
-            add(party, n, round(score, 1), how)
-        return hits[:limit]
+        for score, how, n, party in score_names(key, candidates, exact, substring,
+                                                lambda p: parties.get(self.resolve(p))):
+            found.add(party, n, round(score, 1), how)
+        return found.hits[:limit]
 
     # -- aliases, quality, bookkeeping ---------------------------------------------------
     def aliases(self) -> list[Alias]:
