@@ -165,6 +165,12 @@ class View(Protocol):
     def link(self, link_id: str) -> Link | None:
         """Return one link by id."""
 
+    def links_by_id(self, link_ids: Iterable[str]) -> dict[str, Link]:
+        """Return the links with these ids, in one look-up (endpoints as stored)."""
+
+    def resolve_many(self, keys: Iterable[str]) -> dict[str, str]:
+        """Return ``resolve(key)`` for each key, in one look-up."""
+
     def iter_links(self, kinds: Sequence[LinkKind] | None = None) -> Iterator[Link]:
         """Yield every link (of the given kinds)."""
 

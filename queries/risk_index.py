@@ -371,7 +371,7 @@ class RiskIndex:
                 if si not in best or val > best[si][0]:
                     best[si] = (val, h, row)
         subject = view.resolve(key)
-        hits: list[LinkHit] = []
+        walks = []
         for si, (val, h, row) in sorted(best.items()):
             source = self.source_keys[si]
             if source == subject:
@@ -391,13 +391,19 @@ class RiskIndex:
                 if level > 1:
                     prev = self.layers[level - 2]
                     cur_row = int(np.searchsorted(prev.key, y * n_src + si))
-            links = [view.link(f.decode()) for f in fids]
+            walks.append((source, val, node_ids, [f.decode() for f in fids], src_first))
+        # every link and endpoint of every walk in two look-ups, not one per link
+        stored = view.links_by_id(f for w in walks for f in w[3])
+        resolved = view.resolve_many(k for lk in stored.values() for k in (lk.src, lk.dst))
+        hits: list[LinkHit] = []
+        for source, val, node_ids, fid_texts, src_first in walks:
+            links = [stored.get(f) for f in fid_texts]
             if any(lk is None for lk in links):
                 continue
             keys = [subject]
             for i, lk in enumerate(links):
                 assert lk is not None
-                a, b = view.resolve(lk.src), view.resolve(lk.dst)
+                a, b = resolved[lk.src], resolved[lk.dst]
                 keys.append(b if src_first[i] else a)
             hubs = tuple((keys[i], int(self.degree[node_ids[i]])) for i in range(1, len(keys) - 1)
                          if self.degree[node_ids[i]] > self.config.soft_cap)

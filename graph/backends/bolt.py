@@ -850,6 +850,18 @@ class BoltView:
         rows = self.q(cy.LINK_BY_ID, fid=link_id)
         return _link(rows[0]) if rows else None
 
+    def links_by_id(self, link_ids: Iterable[str]) -> dict[str, Link]:
+        """Return the links with these ids, in one look-up (endpoints as stored)."""
+        out: dict[str, Link] = {}
+        for row in self.store.query_pieces(cy.LINKS_BY_ID, "fids", list(dict.fromkeys(link_ids))):
+            link = _link(row)
+            out[link.id] = link
+        return out
+
+    def resolve_many(self, keys: Iterable[str]) -> dict[str, str]:
+        """Return ``resolve(key)`` for each key, in one look-up."""
+        return self._resolve_many(keys)
+
     def iter_links(self, kinds: Sequence[LinkKind] | None = None) -> Iterator[Link]:
         """Yield every link (of the given kinds)."""
         if kinds:

@@ -322,6 +322,7 @@ LINK_COLUMNS = (
     "l.src_file, l.src_row, l.run"
 )
 LINK_BY_ID = f"MATCH ()-[l:LINK {{fid: $fid}}]->() RETURN {LINK_COLUMNS}"
+LINKS_BY_ID = f"UNWIND $fids AS f MATCH ()-[l:LINK {{fid: f}}]->() RETURN {LINK_COLUMNS}"
 ITER_LINKS = f"MATCH ()-[l:LINK]->() RETURN {LINK_COLUMNS} ORDER BY l.seq"
 ITER_LINKS_OF_KINDS = f"MATCH ()-[l:LINK]->() WHERE l.kind IN $kinds RETURN {LINK_COLUMNS} ORDER BY l.seq"
 

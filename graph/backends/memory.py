@@ -225,6 +225,8 @@ class EmbeddedStore:
             raise StoreUnavailable(f"{self.path} has schema {stored[0]}, this version needs {SCHEMA_VERSION}")
         self._write_lock = threading.Lock()
         self._index_lock = threading.Lock()
+        self._commits = 0  # batches committed through this object (data_version misses our own)
+        self.source_paths: dict[int, str] = {}  # source id → path: ids never change meaning
         self._local = threading.local()
         self.index = LinkIndex()
         self._index_version = -1
@@ -240,9 +242,20 @@ class EmbeddedStore:
         return conn
 
     def stored_version(self) -> int:
-        """The batch counter as committed in SQLite."""
-        row = self._read_conn().execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
-        return int(row[0]) if row else 0
+        """The batch counter as committed in SQLite.
+
+        Read again only when something was committed since the last look: by this store's
+        writer, or by another connection (``PRAGMA data_version`` changes then), so the hot
+        path of a read costs one pragma, not a table read."""
+        conn = self._read_conn()
+        seen = conn.execute("PRAGMA data_version").fetchone()[0]
+        cached = getattr(self._local, "version", None)
+        if cached is not None and cached[0] == seen and cached[1] == self._commits:
+            return int(cached[2])
+        row = conn.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
+        version = int(row[0]) if row else 0
+        self._local.version = (seen, self._commits, version)
+        return version
 
     def _fresh_index(self) -> LinkIndex:
         version = self.stored_version()
@@ -265,13 +278,15 @@ class EmbeddedStore:
                 yield w
                 conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'version'")
                 conn.execute("COMMIT")
+                self._commits += 1
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
 
     def view(self) -> EmbeddedView:
         """Return a read view (the link index is brought up to date first)."""
-        return EmbeddedView(self, self._fresh_index())
+        index = self._fresh_index()
+        return EmbeddedView(self, index, self._index_version)
 
     def start_run(self, note: str = "") -> str:
         """Begin an ingest run and return its id."""
@@ -583,10 +598,11 @@ def _placeholder(key: str) -> tuple[str, str, str, str]:
 class EmbeddedView:
     """Reads over the committed state: SQLite for facts, the link index for traversal."""
 
-    def __init__(self, store: EmbeddedStore, index: LinkIndex) -> None:
+    def __init__(self, store: EmbeddedStore, index: LinkIndex, version: int = -1) -> None:
         self.store = store
         self.index = index
         self.conn = store._read_conn()
+        self._version = version
 
     # -- parties -------------------------------------------------------------------------
     def _party(self, row: Sequence[Any]) -> Party:
@@ -598,7 +614,7 @@ class EmbeddedView:
         )
 
     def _path(self, source_id: int) -> str:
-        cache = self.__dict__.setdefault("_paths", {})
+        cache = self.store.source_paths if self.store is not None else self.__dict__.setdefault("_paths", {})
         path = cache.get(source_id)
         if path is None:
             row = self.conn.execute("SELECT path FROM sources WHERE id = ?", (source_id,)).fetchone()
@@ -715,6 +731,25 @@ class EmbeddedView:
         node = self.index.remap[np.array(list(ids.values()), dtype=np.int64)]
         edges = self.index.edges_of(node, direction)
         return [self._resolved_link(lk) for lk in self._links_at(self.index.filter(edges, as_of, kinds))]
+
+    def links_by_id(self, link_ids: Iterable[str]) -> dict[str, Link]:
+        """Return the links with these ids (as stored: endpoints not alias-resolved)."""
+        out: dict[str, Link] = {}
+        for chunk in _chunks(list(dict.fromkeys(link_ids)), 900):
+            marks = ",".join("?" * len(chunk))
+            for r in self.conn.execute(f"SELECT {_LINK_COLS} FROM {_LINK_FROM} WHERE l.fid IN ({marks})", chunk):
+                out[r[1]] = self._link(r)
+        return out
+
+    def resolve_many(self, keys: Iterable[str]) -> dict[str, str]:
+        """Return ``resolve(key)`` for each key, in one look-up."""
+        keys = list(dict.fromkeys(keys))
+        out = {k: k for k in keys}
+        for chunk in _chunks(keys, 900):
+            marks = ",".join("?" * len(chunk))
+            out.update(self.conn.execute(f"SELECT unresolved, resolved FROM aliases WHERE unresolved IN ({marks})",
+                                         chunk).fetchall())
+        return out
 
     def link(self, link_id: str) -> Link | None:
         """Return one link by id."""
@@ -960,8 +995,8 @@ class EmbeddedView:
         return row[0] if row else None
 
     def version(self) -> int:
-        """Return the committed batch counter."""
-        return self.store.stored_version()
+        """Return the committed batch counter this view was opened at."""
+        return self._version if self._version >= 0 else self.store.stored_version()
 
 
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
