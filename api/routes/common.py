@@ -288,43 +288,33 @@ def _hidden(key: str) -> str:
 def mask_json(value: Any) -> Any:
     """Return plain JSON ``value`` with person IDs masked (``4101**********1234``) and phones,
     e-mails and addresses hidden, wherever they appear (keys, names, messages)."""
+    return orjson.loads(mask_body(dump(value)))
+
+
+# a contact key inside a JSON string: its value runs to the closing quote (escapes included)
+_CONTACT_KEY = re.compile(r'(?<![A-Za-z])(tel:|eml:|adr:)((?:[^"\\]|\\.)*)')
+
+
+def mask_body(body: bytes) -> bytes:
+    """Mask a serialised JSON answer for callers that may not see personal data.
+
+    Works on the text once (a few regular-expression passes) rather than walking the value:
+    contact keys (``tel:``/``eml:``/``adr:``) become opaque keys and their values, wherever
+    else they appear, a word saying what was hidden; every valid resident ID (also inside a
+    ``per:`` key or a message) is masked; mobile numbers keep their first 3 and last 4 digits."""
+    text = body.decode("utf-8")
     repl: dict[str, str] = {}
-    _collect(value, repl)
-    pattern = re.compile("|".join(re.escape(k) for k in sorted(repl, key=len, reverse=True))) if repl else None
-    return _apply(value, repl, pattern)
-
-
-def _collect(value: Any, repl: dict[str, str]) -> None:
-    if isinstance(value, str):
-        if value.startswith("per:") and value not in repl:
-            number = value[4:]
-            if "*" not in number:
-                masked = mask_resident_id(number)
-                repl[value] = "per:" + masked
-                if len(number) >= 8:
-                    repl[number] = masked
-        elif value[:4] in _CONTACT_ZH and value not in repl:
-            repl[value] = _hidden(value)
-            if len(value) > 5:
-                repl[value[4:]] = _CONTACT_ZH[value[:4]]
-    elif isinstance(value, dict):
-        for v in value.values():
-            _collect(v, repl)
-    elif isinstance(value, list | tuple):
-        for v in value:
-            _collect(v, repl)
-
-
-def _scrub(text: str, repl: dict[str, str], pattern: re.Pattern[str] | None) -> str:
-    hit = repl.get(text)
-    if hit is not None:
-        return hit
-    if pattern is not None:
-        text = pattern.sub(lambda m: repl[m.group(0)], text)
-    if any(c.isdigit() for c in text):
-        text = _ID_LIKE.sub(_mask_id_match, text)
-        text = _MOBILE.sub(lambda m: m.group(0)[:3] + "****" + m.group(0)[-4:], text)
-    return text
+    for m in _CONTACT_KEY.finditer(text):
+        key, value = m.group(0), m.group(2)
+        if key not in repl:
+            repl[key] = _hidden(key)
+            if len(value) > 1:
+                repl.setdefault(value, _CONTACT_ZH[m.group(1)])
+    for old in sorted(repl, key=len, reverse=True):  # keys before the bare values inside them
+        text = text.replace(old, repl[old])
+    text = _ID_LIKE.sub(_mask_id_match, text)
+    text = _MOBILE.sub(lambda m: m.group(0)[:3] + "****" + m.group(0)[-4:], text)
+    return text.encode("utf-8")
 
 
 def _mask_id_match(m: re.Match[str]) -> str:
@@ -332,16 +322,6 @@ def _mask_id_match(m: re.Match[str]) -> str:
     if check_resident_id(s).valid and not check_uscc(s).valid:
         return mask_resident_id(s)
     return s
-
-
-def _apply(value: Any, repl: dict[str, str], pattern: re.Pattern[str] | None) -> Any:
-    if isinstance(value, str):
-        return _scrub(value, repl, pattern)
-    if isinstance(value, dict):
-        return {k: _apply(v, repl, pattern) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_apply(v, repl, pattern) for v in value]
-    return value
 
 
 def jsonable(value: Any) -> Any:

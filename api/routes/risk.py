@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from api.audit import audit_keys
-from api.routes.common import ApiContext, RiskCaller, ctx, dump, json_response, mask_json, today
+from api.routes.common import ApiContext, RiskCaller, ctx, dump, json_response, mask_body, mask_json, today
 from api.schemas import USCC_EX, CheckIn, CheckOut, RiskReportOut
 from graph.store import CreditGraphError, InvalidInput, NotFound
 from graph.textkey import name_search_key
@@ -45,10 +45,9 @@ async def risk(request: Request, principal: RiskCaller, key: KeyPath, as_of: AsO
     except CreditGraphError:
         audit_keys(request, key)
         raise
-    data = report.as_dict()
+    body = dump(report.as_dict())
     if principal.masked:
-        data = mask_json(data)
-    body = dump(data)
+        body = mask_body(body)
     c.risk.remember(version, cache_key, ((report.key,), body))
     audit_keys(request, report.key)
     return json_response(body)
