@@ -147,12 +147,16 @@ class AuditMiddleware:
     dependency leaves the principal in the request state.
     """
 
-    def __init__(self, app: Any, log_of: Any) -> None:
+    def __init__(self, app: Any, log_of: Any, covers: Any = None, prefix: str = AUDITED_PREFIX) -> None:
         self.app = app
         self.log_of = log_of  # callable returning the AuditLog (set up at app creation)
+        # which requests this instance records (default: the API under ``prefix``); the pages
+        # mount a second instance for /ui with their own rule
+        self.covers = covers or (lambda scope: scope["path"].startswith(prefix))
+        self.prefix = prefix
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(AUDITED_PREFIX):
+        if scope["type"] != "http" or not self.covers(scope):
             await self.app(scope, receive, send)
             return
         state = scope.setdefault("state", {})
@@ -175,15 +179,15 @@ class AuditMiddleware:
     async def _record(self, scope: dict[str, Any], state: dict[str, Any], status: int) -> None:
         route = scope.get("route")
         endpoint = getattr(route, "path", None) or scope["path"]
-        if not endpoint.startswith(AUDITED_PREFIX):
-            endpoint = AUDITED_PREFIX + endpoint  # routes of an included router carry no prefix
+        if not endpoint.startswith(self.prefix):
+            endpoint = self.prefix + endpoint  # routes of an included router carry no prefix
         query = scope.get("query_string", b"").decode("latin-1")
         path = scope["path"] + ("?" + query if query else "")
         client = scope.get("client")
         ip = client[0] if client else ""
         keys = list(state.get("audit_keys", []))
         if not keys:  # refused before the handler ran: record whom the caller asked about
-            keys = [str(v) for v in (scope.get("path_params") or {}).values()]
+            keys = [str(v) for v in (scope.get("path_params") or {}).values() if str(v)]
         await self.log_of().append_committed(principal=state.get("principal"), ip=ip, method=scope["method"],
                                              endpoint=endpoint, path=path, keys=keys, status=status)
 

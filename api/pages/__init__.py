@@ -20,7 +20,8 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
-from api.pages.views import STATIC_DIR, PageAuditMiddleware, install_handlers, router
+from api.audit import AuditMiddleware
+from api.pages.views import STATIC_DIR, audited_page, install_handlers, router
 
 
 def mount_pages(app: FastAPI) -> None:
@@ -32,7 +33,7 @@ def mount_pages(app: FastAPI) -> None:
     def log_of() -> Any:
         return app.state.api.audit
 
-    app.add_middleware(PageAuditMiddleware, log_of=log_of)
+    app.add_middleware(AuditMiddleware, log_of=log_of, covers=audited_page, prefix="/ui")
 
 
 __all__ = ["mount_pages", "router"]

@@ -424,47 +424,8 @@ async def relocations_page(request: Request, sess: Checker, since: str | None = 
 
 
 # -- the audit trail of the pages --------------------------------------------------------------
-class PageAuditMiddleware:
-    """Records each /ui request (not static files, not the login form) in the API's audit trail,
-    one row per party it named, as :class:`api.audit.AuditMiddleware` does for /api/v1."""
-
-    SKIP = ("/ui/static", "/ui/vendor")
-
-    def __init__(self, app: Any, log_of: Callable[[], Any]) -> None:
-        self.app = app
-        self.log_of = log_of
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        path = scope.get("path", "") if scope["type"] == "http" else ""
-        if (not (path == "/ui" or path.startswith("/ui/")) or path.startswith(self.SKIP)
-                or (path == "/ui/login" and scope["method"] == "GET")):
-            await self.app(scope, receive, send)
-            return
-        state = scope.setdefault("state", {})
-        status = [500]
-
-        async def capture(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.start":
-                status[0] = message["status"]
-                self._record(scope, state, status[0])
-                state["_ui_audited"] = True
-            await send(message)
-
-        try:
-            await self.app(scope, receive, capture)
-        finally:
-            if not state.get("_ui_audited"):
-                self._record(scope, state, status[0])
-
-    def _record(self, scope: dict[str, Any], state: dict[str, Any], status: int) -> None:
-        route = scope.get("route")
-        endpoint = getattr(route, "path", None) or scope["path"]
-        query = scope.get("query_string", b"").decode("latin-1")
-        client = scope.get("client")
-        keys = list(state.get("audit_keys", []))
-        if not keys:
-            keys = [str(v) for v in (scope.get("path_params") or {}).values() if str(v)]
-        principal = state.get("principal")
-        self.log_of().append(principal=principal, ip=client[0] if client else "", method=scope["method"],
-                             endpoint=endpoint, path=scope["path"] + ("?" + query if query else ""), keys=keys,
-                             status=status)
+def audited_page(scope: dict[str, Any]) -> bool:
+    """The /ui requests recorded in the audit trail: not static files, not the login form."""
+    path = scope.get("path", "")
+    return ((path == "/ui" or path.startswith("/ui/")) and not path.startswith(("/ui/static", "/ui/vendor"))
+            and not (path == "/ui/login" and scope["method"] == "GET"))
