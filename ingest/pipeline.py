@@ -311,15 +311,26 @@ def _flush(
     token = getattr(store, "cache_token", None)
     parties, fresh = _not_yet_put(token, _unique_parties(batch))
     names, fresh_names = _not_yet_named(token, dict.fromkeys(batch.names))
+    links = _unique_links(batch)
+    prepare = getattr(store, "prepare", None)
+    # the embedded store can turn facts into rows before the write lock is taken, so a
+    # second worker converts and prepares while the first one writes
+    prepared = prepare(run_id, parties=parties, names=names, links=links, records=batch.records,
+                       observations=batch.observations, rejections=rejections) if prepare else None
+    committed = getattr(store, "committed_reads", None)
+    plan = _plan_derive(committed(), batch) if committed is not None and batch.chain_firms else None
     with store.writer(run_id) as w:
-        w.put_parties(parties)
-        w.put_names(names)
-        w.put_links(_unique_links(batch))
-        w.put_records(batch.records)
-        w.put_code_observations(batch.observations)
-        w.put_rejections(rejections)
+        if prepared is not None:
+            w.put_prepared(prepared)  # type: ignore[attr-defined]  # the embedded writer's
+        else:
+            w.put_parties(parties)
+            w.put_names(names)
+            w.put_links(links)
+            w.put_records(batch.records)
+            w.put_code_observations(batch.observations)
+            w.put_rejections(rejections)
         if batch.chain_firms:
-            _derive(w, batch)
+            _derive(w, batch, plan)
         w.mark_file(sha, path, fs.kind, fs.rows, status)
     # remembered only once committed: a rolled-back batch must be written again
     if token is not None:
@@ -388,25 +399,76 @@ def _unique_links(batch: Batch) -> list[Any]:
     return list(by_id.values())
 
 
-def _derive(w: Writer, batch: Batch) -> None:
-    """Re-derive representative and address links of the batch's firms from the store's facts."""
-    firms = batch.chain_firms
-    # a firm registered in this batch is at hand; others (change rows only) are read back
+@dataclass(slots=True)
+class _DerivePlan:
+    """Representative and address links of a batch's firms, derived from the facts at hand.
+
+    ``inputs`` keeps, per firm, what the derivation read (the firm's registration and the
+    ids of its change records); inside the write transaction the inputs are read again and
+    only firms whose inputs changed meanwhile (another worker committed a change record of
+    theirs) are derived again. So the result is what deriving under the lock would give."""
+
+    firms: set[str]
+    inputs: dict[str, tuple[Any, ...]]
+    people: dict[str, list[Any]]
+    links: dict[str, list[Any]]
+
+
+def _derive_inputs(reads: Any, batch: Batch, firms: set[str]) -> tuple[dict[str, Any], dict[str, list[Any]]]:
+    """The registration (party) and change records of each firm: the batch's own
+    registrations as they are in hand, the rest read through ``reads``."""
     parties = {p.key: p for p in batch.parties if p.key in firms and p.attrs.get("_primary")}
     missing = [f for f in firms if f not in parties]
     if missing:
-        parties.update(w.lookup_parties(missing))
+        parties.update(reads.lookup_parties(missing))
     changes: dict[str, list[Any]] = defaultdict(list)
-    for rec in w.lookup_records(firms, RecordKind.CHANGE):
+    for rec in reads.lookup_records(firms, RecordKind.CHANGE):
         changes[rec.subject].append(rec)
+    return parties, changes
+
+
+def _fingerprint(party: Any, changes: list[Any]) -> tuple[Any, Any, list[str]]:
+    # Party equality leaves attrs out; the derivation reads them, so they are compared too
+    return party, party.attrs if party is not None else None, sorted(c.id for c in changes)
+
+
+def _derive_firms(plan: _DerivePlan, firms: Iterable[str], parties: dict[str, Any],
+                  changes: dict[str, list[Any]]) -> None:
+    for firm in firms:
+        found, links = derive_chains(parties.get(firm), firm, changes.get(firm, []))
+        plan.inputs[firm] = _fingerprint(parties.get(firm), changes.get(firm, []))
+        plan.people[firm] = found
+        plan.links[firm] = [link for lks in links.values() for link in lks]
+
+
+def _plan_derive(reads: Any, batch: Batch) -> _DerivePlan:
+    """Derive the batch's chains from committed facts and the batch (no lock needed)."""
+    plan = _DerivePlan(set(batch.chain_firms), {}, {}, {})
+    parties, changes = _derive_inputs(reads, batch, plan.firms)
+    # the batch's own change records are not committed yet: the derivation must see them
+    for rec in batch.records:
+        if rec.kind == RecordKind.CHANGE and rec.subject in plan.firms and \
+                all(c.id != rec.id for c in changes.get(rec.subject, ())):
+            changes[rec.subject].append(rec)
+    _derive_firms(plan, plan.firms, parties, changes)
+    return plan
+
+
+def _derive(w: Writer, batch: Batch, plan: _DerivePlan | None = None) -> None:
+    """Re-derive representative and address links of the batch's firms from the store's
+    facts (read inside this batch's transaction), reusing ``plan`` where its inputs still hold."""
+    firms = batch.chain_firms
+    parties, changes = _derive_inputs(w, batch, firms)
+    if plan is None:
+        plan = _DerivePlan(set(firms), {}, {}, {})
+    stale = [f for f in firms if plan.inputs.get(f) != _fingerprint(parties.get(f), changes.get(f, []))]
+    _derive_firms(plan, stale, parties, changes)
     known = {p.key for p in batch.parties}
     people: list[Any] = []
     derived: list[Any] = []
     for firm in sorted(firms):
-        found, links = derive_chains(parties.get(firm), firm, changes.get(firm, []))
-        people.extend(p for p in found if p.key not in known)
-        for lks in links.values():
-            derived.extend(lks)
+        people.extend(p for p in plan.people[firm] if p.key not in known)
+        derived.extend(plan.links[firm])
     w.put_parties(people)
     w.replace_links(firms, DERIVED, derived)
 

@@ -24,6 +24,24 @@ from typing import Any
 
 import numpy as np
 
+from graph.backends.sqlite_rows import (
+    INSERT_OBSERVATION,
+    INSERT_PLACEHOLDER,
+    INSERT_RECORD,
+    INSERT_REJECTION,
+    UPSERT_LINK,
+    UPSERT_NAME,
+    UPSERT_PARTY,
+    PreparedFacts,
+    link_rows,
+    name_rows,
+    observation_rows,
+    party_rows,
+    placeholder,
+    prepare_facts,
+    record_rows,
+    rejection_rows,
+)
 from graph.backends.sqlite_schema import (
     DDL,
     SCHEMA_VERSION,
@@ -31,9 +49,10 @@ from graph.backends.sqlite_schema import (
     dumps,
     from_iso,
     from_ordinal,
-    iso,
+    index_new_names,
     loads,
-    ordinal,
+    migrate_name_index,
+    migrate_undated_names,
 )
 from graph.model import (
     Alias,
@@ -215,6 +234,8 @@ class EmbeddedStore:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             self._write_conn = connect(self.path)
             self._write_conn.executescript(DDL)
+            migrate_name_index(self._write_conn)
+            migrate_undated_names(self._write_conn)
         except Exception as exc:  # sqlite3.Error, OSError
             raise StoreUnavailable(f"cannot open the store at {self.path}: {exc}") from exc
         stored = self._write_conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
@@ -227,6 +248,7 @@ class EmbeddedStore:
         self._index_lock = threading.Lock()
         self._commits = 0  # batches committed through this object (data_version misses our own)
         self.source_paths: dict[int, str] = {}  # source id → path: ids never change meaning
+        self._source_ids: dict[str, int] = {}  # path → source id, for batches prepared outside a writer
         self._local = threading.local()
         self.index = LinkIndex()
         self._index_version = -1
@@ -276,12 +298,44 @@ class EmbeddedStore:
             w = EmbeddedWriter(conn, run_id or "")
             try:
                 yield w
+                index_new_names(conn)
                 conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'version'")
                 conn.execute("COMMIT")
                 self._commits += 1
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
+
+    def prepare(self, run_id: str, **facts: Any) -> PreparedFacts:
+        """Turn a batch's facts into parameter rows before taking the write lock; store them
+        with ``writer.put_prepared``. Keywords as :func:`~graph.backends.sqlite_rows.prepare_facts`."""
+        return prepare_facts(self._prepared_src(run_id), run_id, **facts)
+
+    def _prepared_src(self, run_id: str) -> Any:
+        ids = self._source_ids
+
+        def src_of(source: Source | None) -> tuple[int | None, int | None, str]:
+            if source is None:
+                return None, None, run_id
+            sid = ids.get(source.file)
+            if sid is None:
+                sid = self._source_id(source.file)
+            return sid, source.row, source.run or run_id
+
+        return src_of
+
+    def _source_id(self, path: str) -> int:
+        # a source row is harmless on its own, so it is committed at once, outside any batch
+        with self._write_lock:
+            self._write_conn.execute("INSERT OR IGNORE INTO sources(path) VALUES (?)", (path,))
+            sid = int(self._write_conn.execute("SELECT id FROM sources WHERE path = ?", (path,)).fetchone()[0])
+        self._source_ids[path] = sid
+        return sid
+
+    def committed_reads(self) -> CommittedReads:
+        """``lookup_parties`` / ``lookup_records`` over the committed state, without the write
+        lock and without bringing the link index up to date (cheap for ingest workers)."""
+        return CommittedReads(self._read_conn())
 
     def view(self) -> EmbeddedView:
         """Return a read view (the link index is brought up to date first)."""
@@ -349,54 +403,25 @@ class EmbeddedWriter:
 
     def put_parties(self, parties: Iterable[Party]) -> None:
         """Add parties; an existing key is merged (a primary source overrides, others fill gaps)."""
-        rows = []
-        for p in parties:
-            self._known.add(p.key)
-            sid, row, run = self._src(p.source)
-            rank = int(p.attrs.get("_primary", 0)) if p.attrs else 0
-            attrs = {k: v for k, v in p.attrs.items() if not k.startswith("_")} if p.attrs else None
-            rows.append(
-                (p.key, p.kind.value, p.name, p.code, p.region, iso(p.start), iso(p.end), p.status,
-                 ",".join(sorted(p.flags)), dumps(attrs), rank, sid, row, run)
-            )
-        self.conn.executemany(
-            """INSERT INTO parties(key, kind, name, code, region, start, end, status, flags, attrs, primary_rank, src, row, run)
-               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-               ON CONFLICT(key) DO UPDATE SET
-                 kind = CASE WHEN excluded.primary_rank > parties.primary_rank OR parties.kind = 'unresolved'
-                             THEN excluded.kind ELSE parties.kind END,
-                 name = CASE WHEN excluded.primary_rank > parties.primary_rank OR parties.name = ''
-                             THEN excluded.name ELSE parties.name END,
-                 code = CASE WHEN parties.code = '' THEN excluded.code ELSE parties.code END,
-                 region = CASE WHEN parties.region = '' THEN excluded.region ELSE parties.region END,
-                 start = COALESCE(CASE WHEN excluded.primary_rank > parties.primary_rank THEN excluded.start END,
-                                  parties.start, excluded.start),
-                 end = COALESCE(CASE WHEN excluded.primary_rank > parties.primary_rank THEN excluded.end END,
-                                parties.end, excluded.end),
-                 status = CASE WHEN excluded.primary_rank > parties.primary_rank OR parties.status = ''
-                               THEN excluded.status ELSE parties.status END,
-                 flags = CASE WHEN parties.flags = '' THEN excluded.flags
-                              WHEN excluded.flags = '' OR instr(',' || parties.flags || ',', ',' || excluded.flags || ',') > 0
-                              THEN parties.flags ELSE parties.flags || ',' || excluded.flags END,
-                 attrs = CASE WHEN excluded.primary_rank > parties.primary_rank OR parties.attrs IS NULL
-                              THEN COALESCE(excluded.attrs, parties.attrs) ELSE parties.attrs END,
-                 primary_rank = MAX(parties.primary_rank, excluded.primary_rank)
-""",
-            rows,
-        )
+        parties = list(parties)
+        self._known.update(p.key for p in parties)
+        self.conn.executemany(UPSERT_PARTY, party_rows(parties, self._src))
 
     def put_names(self, names: Iterable[NameFact]) -> None:
         """Add name facts (ignored when the same party, name and start are stored)."""
-        rows = []
-        for n in names:
-            sid, row, run = self._src(n.source)
-            rows.append((n.party, n.name, name_search_key(n.name), iso(n.start), iso(n.end), sid, row, run))
-        self.conn.executemany(
-            """INSERT INTO names(party, name, nkey, start, end, src, row, run) VALUES (?,?,?,?,?,?,?,?)
-               ON CONFLICT(party, name, start) DO UPDATE SET end = excluded.end
-               WHERE names.end IS NULL AND excluded.end IS NOT NULL""",
-            rows,
-        )
+        self.conn.executemany(UPSERT_NAME, name_rows(names, self._src))
+
+    def put_prepared(self, facts: PreparedFacts) -> None:
+        """Store a batch prepared outside the transaction (:meth:`EmbeddedStore.prepare`):
+        the same effect as put_parties, put_names, put_links, put_records,
+        put_code_observations and put_rejections with the facts it was made of."""
+        self._known.update(facts.keys)
+        self.conn.executemany(UPSERT_PARTY, facts.parties)
+        self.conn.executemany(UPSERT_NAME, facts.names)
+        self._store_links(facts.links, facts.placeholders)
+        self.conn.executemany(INSERT_RECORD, facts.records)
+        self.conn.executemany(INSERT_OBSERVATION, facts.observations)
+        self.conn.executemany(INSERT_REJECTION, facts.rejections)
 
     def _party_id(self, key: str) -> int:
         pid = self._party_ids.get(key)
@@ -416,34 +441,17 @@ class EmbeddedWriter:
     def put_links(self, links: Iterable[Link], origin: str = "") -> None:
         """Add links; an id already stored is kept, except that an open link is closed when
         the new fact gives it an end."""
-        rows = []
-        endpoints: set[str] = set()
-        for link in links:
-            sid, row, run = self._src(link.source)
-            endpoints.add(link.src)
-            endpoints.add(link.dst)
-            rows.append(
-                (link.id, link.kind.value, link.src, link.dst, ordinal(link.start), ordinal(link.end), link.ratio,
-                 link.amount, link.title, origin, sid, row, run)
-            )
+        rows, endpoints = link_rows(links, origin, self._src)
+        self._store_links(rows, [placeholder(k) for k in endpoints - self._known])
+
+    def _store_links(self, rows: list[tuple[Any, ...]], placeholders: list[tuple[str, str, str, str]]) -> None:
         if not rows:
             return
-        unknown = endpoints - self._known
-        if unknown:
+        if placeholders:
             # an endpoint nobody described yet becomes a placeholder, filled in when it is
-            self.conn.executemany(
-                "INSERT OR IGNORE INTO parties(key, kind, name, code, region) VALUES (?, ?, '', ?, ?)",
-                [_placeholder(k) for k in unknown],
-            )
+            self.conn.executemany(INSERT_PLACEHOLDER, placeholders)
         closing = self._open_links([r[0] for r in rows if r[5] is not None])
-        self.conn.executemany(
-            """INSERT INTO links(fid, kind, src, dst, start, end, ratio, amount, title, origin, srcfile, row, run)
-               VALUES (?, ?, (SELECT id FROM parties WHERE key = ?), (SELECT id FROM parties WHERE key = ?),
-                       ?,?,?,?,?,?,?,?,?)
-               ON CONFLICT(fid) DO UPDATE SET end = excluded.end
-               WHERE links.end IS NULL AND excluded.end IS NOT NULL""",
-            rows,
-        )
+        self.conn.executemany(UPSERT_LINK, rows)
         if closing:
             # stored open links that this batch closed: logged so indexes catch up
             version = self._next_version()
@@ -526,36 +534,15 @@ class EmbeddedWriter:
 
     def put_records(self, records: Iterable[Record]) -> None:
         """Add records; an id already stored is kept."""
-        rows = []
-        for r in records:
-            sid, row, run = self._src(r.source)
-            rows.append(
-                (r.id, r.kind.value, r.subject, iso(r.start), iso(r.end), r.target, dumps(r.attrs), sid, row, run)
-            )
-        self.conn.executemany(
-            """INSERT OR IGNORE INTO records(fid, kind, subject, start, end, target, attrs, srcfile, row, run)
-               VALUES (?,?,?,?,?,?,?,?,?,?)""",
-            rows,
-        )
+        self.conn.executemany(INSERT_RECORD, record_rows(records, self._src))
 
     def put_rejections(self, rejections: Iterable[Rejection]) -> None:
         """Append rows to the rejection report (the same row and reason once)."""
-        self.conn.executemany(
-            "INSERT OR IGNORE INTO rejections(file, row, col, value, reason, run) VALUES (?,?,?,?,?,?)",
-            [(r.file, r.row, r.column, r.value, r.reason, r.run or self.run_id) for r in rejections],
-        )
+        self.conn.executemany(INSERT_REJECTION, rejection_rows(rejections, self.run_id))
 
     def put_code_observations(self, observations: Iterable[CodeObservation]) -> None:
         """Keep identifiers as they appeared in files."""
-        rows = []
-        for o in observations:
-            sid, row, run = self._src(o.source)
-            rows.append((o.code, o.normalised, o.name, int(o.valid), o.kind, sid, row, run))
-        self.conn.executemany(
-            """INSERT OR IGNORE INTO code_observations(code, normalised, name, valid, kind, srcfile, row, run)
-               VALUES (?,?,?,?,?,?,?,?)""",
-            rows,
-        )
+        self.conn.executemany(INSERT_OBSERVATION, observation_rows(observations, self._src))
 
     def put_aliases(self, aliases: Iterable[Alias]) -> None:
         """Record resolutions of unresolved parties (a later resolution replaces an earlier one)."""
@@ -584,15 +571,14 @@ class EmbeddedWriter:
         self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
 
 
-def _placeholder(key: str) -> tuple[str, str, str, str]:
-    """(key, kind, code, region) of a party known only by its key so far."""
-    prefix, _, rest = key.partition(":")
-    if prefix == "org":
-        return key, PartyKind.ENTERPRISE.value, rest, rest[2:8]
-    if prefix == "per":
-        return key, PartyKind.PERSON.value, rest, ""
-    kind = {"tel": PartyKind.PHONE, "eml": PartyKind.EMAIL, "adr": PartyKind.ADDRESS}.get(prefix, PartyKind.UNRESOLVED)
-    return key, kind.value, "", ""
+class CommittedReads:
+    """The writer's look-ups, on a read connection: what is committed, nothing pending."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+
+    lookup_parties = EmbeddedWriter.lookup_parties
+    lookup_records = EmbeddedWriter.lookup_records
 
 
 class EmbeddedView:
@@ -687,7 +673,7 @@ class EmbeddedView:
     def names(self, key: str) -> list[NameFact]:
         """Return the names a party has carried, oldest first."""
         rows = self.conn.execute(
-            "SELECT party, name, start, end, src, row, run FROM names WHERE party = ? ORDER BY start IS NOT NULL, start",
+            "SELECT party, name, start, end, src, row, run FROM names WHERE party = ? ORDER BY coalesce(start, '')",
             (self.resolve(key),),
         ).fetchall()
         return [

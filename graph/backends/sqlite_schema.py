@@ -55,10 +55,9 @@ CREATE VIRTUAL TABLE IF NOT EXISTS names_fts USING fts5(
     nkey, content='names', content_rowid='id', tokenize='trigram'
 );
 -- person names (2-3 characters) are found through names_nkey; the trigram index is for
--- the longer names of organisations, where substring search matters
-CREATE TRIGGER IF NOT EXISTS names_ai AFTER INSERT ON names WHEN length(new.nkey) >= 4 BEGIN
-    INSERT INTO names_fts(rowid, nkey) VALUES (new.id, new.nkey);
-END;
+-- the longer names of organisations, where substring search matters. New names are added
+-- to it by one INSERT … SELECT at the end of each write batch (index_new_names), not by a
+-- per-row trigger: four times cheaper, and committed in the same transaction.
 CREATE TRIGGER IF NOT EXISTS names_ad AFTER DELETE ON names WHEN length(old.nkey) >= 4 BEGIN
     INSERT INTO names_fts(names_fts, rowid, nkey) VALUES ('delete', old.id, old.nkey);
 END;
@@ -108,6 +107,43 @@ CREATE TABLE IF NOT EXISTS code_observations (
     UNIQUE(srcfile, row, kind, code)
 );
 """
+
+
+def index_new_names(conn: sqlite3.Connection) -> None:
+    """Add names stored since the last call to the trigram index (inside the caller's transaction)."""
+    row = conn.execute("SELECT value FROM meta WHERE key = 'fts_upto'").fetchone()
+    upto = int(row[0]) if row else 0
+    top = conn.execute("SELECT max(id) FROM names").fetchone()[0] or 0
+    if top > upto:
+        conn.execute("INSERT INTO names_fts(rowid, nkey) SELECT id, nkey FROM names WHERE id > ? AND length(nkey) >= 4",
+                     (upto,))
+        conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('fts_upto', ?)", (str(top),))
+
+
+def migrate_name_index(conn: sqlite3.Connection) -> None:
+    """Stores made before index_new_names kept the trigram index by trigger: drop it and
+    note that every stored name is indexed."""
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = 'names_ai'").fetchone():
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("DROP TRIGGER names_ai")
+        top = conn.execute("SELECT max(id) FROM names").fetchone()[0] or 0
+        conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('fts_upto', ?)", (str(top),))
+        conn.execute("COMMIT")
+
+
+def migrate_undated_names(conn: sqlite3.Connection) -> None:
+    """Stores made before undated names were stored with start '' may hold the same undated
+    name more than once (NULLs never conflict in a UNIQUE key): keep the first, date the rest ''."""
+    if conn.execute("SELECT 1 FROM names WHERE start IS NULL LIMIT 1").fetchone() is None:
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    # the delete trigger takes the extra copies out of the trigram index too
+    conn.execute("""DELETE FROM names WHERE start IS NULL AND id NOT IN
+                    (SELECT min(id) FROM names WHERE start IS NULL GROUP BY party, name)""")
+    conn.execute("""DELETE FROM names WHERE start IS NULL AND EXISTS
+                    (SELECT 1 FROM names o WHERE o.party = names.party AND o.name = names.name AND o.start = '')""")
+    conn.execute("UPDATE names SET start = '' WHERE start IS NULL")
+    conn.execute("COMMIT")
 
 
 def connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:

@@ -121,6 +121,27 @@ def test_writes_are_idempotent(store):
     assert len(store.view().links(parties[0].key)) == 2
 
 
+def test_an_undated_name_is_kept_once(store):
+    # two files mention a firm by the same name without a date: one name, not two
+    a, *_ = _small_graph(store)
+    for run in ("run-2", "run-3"):
+        with store.writer(run) as w:
+            w.put_names([NameFact(a.key, "郑州鑫源", None)])
+    names = [n.name for n in store.view().names(a.key)]
+    assert names.count("郑州鑫源") == 1
+    assert names[0] == "郑州鑫源"  # undated names first, then by date
+    assert a.key in [h.party.key for h in store.view().search("郑州鑫源")]
+
+
+def test_a_name_written_in_the_last_batch_is_searchable(store):
+    _small_graph(store)
+    b = firm("南阳市卧龙区永顺物流有限公司", start="2021-01-01")
+    with store.writer() as w:
+        w.put_parties([b])
+        w.put_names([NameFact(b.key, b.name, b.start)])
+    assert [h.party.key for h in store.view().search("永顺物流")][:1] == [b.key]
+
+
 def test_closing_a_link_by_a_later_fact(store):
     a, b, c, p, q, r, links = _small_graph(store)
     view = store.view()

@@ -1,0 +1,39 @@
+"""Stores written by earlier versions open cleanly: the trigram index moves from a trigger to
+per-batch indexing, and duplicated undated names are merged."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from graph.backends.memory import open_store
+from graph.model import NameFact
+from tests.factories import firm
+
+
+def test_an_older_store_is_migrated_on_open(tmp_path):
+    db = str(tmp_path / "old.sqlite")
+    store = open_store(db)
+    a = firm("郑州市鑫源商贸有限公司", start="2015-03-01")
+    with store.writer() as w:
+        w.put_parties([a])
+        w.put_names([NameFact(a.key, a.name, a.start)])
+    store.close()
+    # what an earlier version left behind: the per-row trigger and the same undated name
+    # twice (NULL starts never conflicted), both indexed
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("""CREATE TRIGGER names_ai AFTER INSERT ON names WHEN length(new.nkey) >= 4 BEGIN
+                    INSERT INTO names_fts(rowid, nkey) VALUES (new.id, new.nkey); END""")
+    for _ in range(2):
+        conn.execute("INSERT INTO names(party, name, nkey, start) VALUES (?, '郑州鑫源商贸', '郑州鑫源商贸', NULL)", (a.key,))
+    conn.close()
+
+    store = open_store(db)
+    view = store.view()
+    assert [n.name for n in view.names(a.key)] == ["郑州鑫源商贸", a.name]
+    assert [h.party.key for h in view.search("鑫源商贸")][:1] == [a.key]
+    store.close()
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'names_ai'").fetchone()[0] == 0
+    conn.execute("INSERT INTO names_fts(names_fts) VALUES ('integrity-check')")  # raises when corrupt
+    fts = conn.execute("SELECT count(*) FROM names_fts WHERE names_fts MATCH '鑫源商贸'").fetchone()[0]
+    assert fts == 2  # the registered name and one copy of the undated one
