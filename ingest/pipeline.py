@@ -271,7 +271,7 @@ def _ingest_file(
                 continue
             fs.rows += 1
             in_batch += 1
-            if not any(c not in (None, "") and str(c).strip() for c in cells):
+            if _blank(cells):
                 fs.empty += 1
             else:
                 fingerprint = hash(tuple(cells))
@@ -302,6 +302,14 @@ def _ingest_file(
         table.close()
         bar.close()
         fs.seconds = round(time.perf_counter() - started, 3)
+
+
+def _blank(cells: list[Any]) -> bool:
+    """True for a row with nothing but empty or whitespace cells."""
+    try:
+        return not "".join(cells).strip()  # CSV rows: all text, one C call
+    except TypeError:  # workbook rows hold numbers, dates and None too
+        return not any(c is not None and str(c).strip() for c in cells)
 
 
 def _flush(
