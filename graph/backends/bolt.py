@@ -63,9 +63,10 @@ BATCH_ROWS = 2000
 ATTEMPTS = 5
 #: a gram held by more names than this is too common to pick fuzzy-search candidates
 COMMON_GRAM = 2000
-#: FalkorDB 4.16 turns a statement and its parameters into one text in a 4 KiB buffer and
-#: crashes when it overflows: statements to it stay below this many bytes, lists are split
-FALKORDB_MESSAGE_BUDGET = 3600
+#: FalkorDB 4.16 turns a statement and its parameters into one text in a 4096-byte stack
+#: buffer (``get_query`` in src/bolt/bolt_api.c, no bounds check) and crashes when it
+#: overflows: statements to it stay below this many bytes, lists are split
+FALKORDB_MESSAGE_BUDGET = 4000
 
 
 def open_bolt_store(
@@ -264,16 +265,23 @@ class BoltStore:
         )
 
     def _prepare(self, statement: str, params: dict[str, Any]) -> dict[str, Any]:
-        if self.budget is not None and len(statement.encode()) + _size(params) > self.budget:
-            raise InvalidInput(
-                f"a statement of {len(statement.encode()) + _size(params)} bytes is more than the "
-                f"{self.budget} that FalkorDB's Bolt port takes: split the value or use Neo4j",
-                field="value",
-            )
+        if self.budget is not None:
+            size = _statement_size(statement, params)
+            if size > self.budget:
+                raise InvalidInput(
+                    f"a statement of {size} bytes is more than the {self.budget} that FalkorDB's "
+                    "Bolt port takes: split the value or use Neo4j",
+                    field="value",
+                )
         return _escaped(params) if self._escape else params
 
     def run_in(self, tx: Any, statement: str, params: dict[str, Any] | None = None) -> list[list[Any]]:
-        """Run one statement inside ``tx`` (parameters adapted to the server)."""
+        """Run one statement inside ``tx`` (parameters adapted to the server) and return its rows.
+
+        Each statement waits for its reply. Statements are not sent ahead of their replies
+        (Bolt pipelining, which the driver's public API does not offer): a trial of it on
+        FalkorDB 4.16 left nodes without properties, though the cause is not proven.
+        """
         return tx.run(statement, self._prepare(statement, params or {})).values()
 
     def pieces(self, statement: str, items: list[Any], **fixed: Any) -> Iterator[list[Any]]:
@@ -281,11 +289,12 @@ class BoltStore:
         if self.budget is None:
             yield from _chunks(items)
             return
-        room = self.budget - len(statement.encode()) - _size(fixed) - 32
+        # one more parameter (the list: name, brackets) beside the fixed ones
+        room = self.budget - _statement_size(statement, fixed) - 32
         part: list[Any] = []
         used = 0
         for item in items:
-            size = _size(item) + 1
+            size = _size(item) + 2  # ", " between items
             if part and (used + size > room or len(part) >= BATCH_ROWS):
                 yield part
                 part, used = [], 0
@@ -294,11 +303,20 @@ class BoltStore:
         if part:
             yield part
 
-    def run_rows(self, tx: Any, statement: str, rows: list[dict[str, Any]], key: str | None = None) -> None:
-        """Run an ``UNWIND $rows`` statement over ``rows`` in batches (no key twice in one batch)."""
-        for part in _rounds(rows, key) if key else [rows]:
-            for chunk in self.pieces(statement, part):
-                self.run_in(tx, statement, {"rows": chunk})
+    def run_rows(self, tx: Any, st: cy.RowStatement, rows: list[dict[str, Any]], key: str | None = None) -> None:
+        """Send a row statement over ``rows`` in pieces (no ``key`` twice in one piece, so a
+        key's later row is merged after its earlier one). A statement taking ``$file`` and
+        ``$run`` is sent per stretch of consecutive rows of one source, which keeps the
+        rows' order (merging a party depends on it)."""
+        if st.sourced:
+            groups = [(k, list(g)) for k, g in itertools.groupby(rows, key=lambda r: (r["src_file"], r["run"]))]
+        else:
+            groups = [((None, None), rows)]
+        for (file, run), group in groups:
+            fixed = {"file": file, "run": run} if st.sourced else {}
+            for part in _rounds(group, key) if key else [group]:
+                for chunk in self.pieces(st.text, [st.row(r) for r in part], **fixed):
+                    self.run_in(tx, st.text, {"rows": chunk, **fixed})
 
     def query(self, statement: str, **params: Any) -> list[list[Any]]:
         """Run one read statement (auto-commit, retried) and return its rows as lists."""
@@ -406,8 +424,19 @@ def _loads(text: str | None) -> dict[str, Any]:
 
 
 def _size(value: Any) -> int:
-    """Bytes ``value`` takes as a parameter, about (JSON is within a few percent of Cypher text)."""
-    return len(orjson.dumps(value, default=str))
+    """Bytes ``value`` takes as a parameter in the text FalkorDB makes of it, or a little more.
+
+    That text is Cypher literals: JSON's length, plus one for the space FalkorDB writes after
+    each comma and one for the backslash the escaping adds before each single quote (both
+    counted wherever the character appears, which only overestimates).
+    """
+    text = orjson.dumps(value, default=str)
+    return len(text) + text.count(b",") + text.count(b"'")
+
+
+def _statement_size(statement: str, params: dict[str, Any]) -> int:
+    """Bytes of ``CYPHER k=v ... <statement>`` as FalkorDB's Bolt port writes it."""
+    return 8 + len(statement.encode()) + sum(len(k) + 2 + _size(v) for k, v in params.items())
 
 
 def _escaped(value: Any) -> Any:
@@ -525,6 +554,8 @@ class BoltWriter:
         self._link_ids: set[str] = set()
         self._party_events: list[dict[str, Any]] = []  # put_parties rows and placeholders, in order
         self._records: dict[str, dict[str, Any]] = {}
+        # keys of put_parties so far: a link written after them needs no placeholder for them
+        self._put_keys: set[str] = set()
 
     def _src(self, source: Source | None) -> dict[str, Any]:
         if source is None:
@@ -544,6 +575,7 @@ class BoltWriter:
             )
         if rows:
             self._party_events.extend(rows)
+            self._put_keys.update(r["key"] for r in rows)
             self.ops.append(lambda tx: self.store.run_rows(tx, cy.PUT_PARTIES, rows, "key"))
 
     def put_names(self, names: Iterable[NameFact]) -> None:
@@ -589,11 +621,14 @@ class BoltWriter:
         the new fact gives it an end."""
         rows = self._link_rows(links, origin)
         if rows:
-            self.ops.append(lambda tx: self._put_links(tx, rows))
+            known = frozenset(self._put_keys)
+            self.ops.append(lambda tx: self._put_links(tx, rows, known))
 
-    def _put_links(self, tx: Any, rows: list[dict[str, Any]]) -> None:
+    def _put_links(self, tx: Any, rows: list[dict[str, Any]], known: frozenset[str]) -> None:
+        """Write links, with placeholders for endpoints not put earlier in this batch."""
         ends = {r["src"]: r["seq"] for r in rows} | {r["dst"]: r["seq"] for r in rows}
-        self.store.run_rows(tx, cy.PUT_PLACEHOLDERS, [_placeholder(k) | {"seq": s} for k, s in ends.items()])
+        placeholders = [_placeholder(k) | {"seq": s} for k, s in ends.items() if k not in known]
+        self.store.run_rows(tx, cy.PUT_PLACEHOLDERS, placeholders)
         self.store.run_rows(tx, cy.PUT_LINKS, rows, "fid")
 
     def replace_links(self, parties: Iterable[str], origin: str, links: Iterable[Link]) -> None:
@@ -601,6 +636,7 @@ class BoltWriter:
         (links that stay the same are left as they are)."""
         keys = list(dict.fromkeys(parties))
         rows = {r["fid"]: r for r in self._link_rows(links, origin)}
+        known = frozenset(self._put_keys)
 
         def op(tx: Any) -> None:
             old: set[str] = set()
@@ -612,7 +648,7 @@ class BoltWriter:
                 self.store.run_in(tx, cy.DELETE_DERIVED_LINKS, {"fids": chunk, "origin": origin})
             fresh = [row for fid, row in rows.items() if fid not in old]
             if fresh:
-                self._put_links(tx, fresh)
+                self._put_links(tx, fresh, known)
 
         self.ops.append(op)
 

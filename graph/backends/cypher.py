@@ -54,7 +54,9 @@ Dialects (detected by :func:`graph.backends.bolt.detect_dialect`):
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from typing import Any
 
 #: bump when the layout above changes; stored as Meta {key: 'schema'}
 SCHEMA_VERSION = "bolt-1"
@@ -135,6 +137,41 @@ NEO4J = Dialect("neo4j", transactions=True, named_databases=True)
 FALKORDB = Dialect("falkordb", transactions=False, named_databases=False)
 DIALECTS = {d.name: d for d in (NEO4J, FALKORDB)}
 
+
+_ROW_FIELD = re.compile(r"\br\.([a-z_]+)\b")
+
+
+@dataclass(frozen=True, slots=True)
+class RowStatement:
+    """An ``UNWIND $rows AS r`` write whose rows travel as lists, not maps.
+
+    The statement is written with ``r.<field>``; :func:`rows_statement` turns each into
+    ``r[i]``, and :meth:`row` lays a row out in that order. Lists instead of maps halve
+    what the driver packs and what FalkorDB's Bolt port pastes into its 4 KiB statement
+    text (no key names), so about twice as many rows fit in one statement. A ``sourced``
+    statement takes the source file and run as ``$file`` and ``$run`` once per statement
+    (the writer groups its rows by them) instead of once per row.
+    """
+
+    text: str
+    fields: tuple[str, ...]
+    sourced: bool
+
+    def row(self, values: dict[str, Any]) -> list[Any]:
+        """The list to send for one row given as a dict of its fields."""
+        return [values[f] for f in self.fields]
+
+
+def rows_statement(template: str) -> RowStatement:
+    """Compile a statement written with ``r.<field>`` into a :class:`RowStatement`."""
+    fields = tuple(dict.fromkeys(_ROW_FIELD.findall(template)))
+    index = {f: i for i, f in enumerate(fields)}
+    # whitespace collapsed: FalkorDB counts the statement's text in its 4 KiB too (the
+    # statements hold no string literal with runs of spaces)
+    text = " ".join(_ROW_FIELD.sub(lambda m: f"r[{index[m.group(1)]}]", template).split())
+    return RowStatement(text, fields, sourced="$file" in template)
+
+
 DETECT = "CALL dbms.components() YIELD name, versions, edition RETURN name, versions, edition"
 LIST_INDEXES_FALKORDB = "CALL db.indexes()"
 
@@ -154,7 +191,7 @@ RETURN m.value
 # A stored party is merged with a new mention: a source of higher primary rank wins, others
 # only fill what is empty; flags are united. ``wins`` is computed before any SET so that the
 # order of the assignments does not matter. primary_rank is assigned last.
-PUT_PARTIES = """
+PUT_PARTIES = rows_statement("""
 UNWIND $rows AS r
 MERGE (p:Party {key: r.key})
 ON CREATE SET p.seq = r.seq
@@ -168,19 +205,19 @@ SET p.kind = CASE WHEN wins OR p.kind = 'unresolved' THEN r.kind ELSE p.kind END
     p.status = CASE WHEN wins OR coalesce(p.status, '') = '' THEN r.status ELSE p.status END,
     p.flags = coalesce(p.flags, []) + [f IN r.flags WHERE NOT f IN coalesce(p.flags, [])],
     p.attrs = CASE WHEN wins OR p.attrs IS NULL THEN coalesce(r.attrs, p.attrs) ELSE p.attrs END,
-    p.src_file = coalesce(p.src_file, r.src_file),
+    p.src_file = coalesce(p.src_file, $file),
     p.src_row = coalesce(p.src_row, r.src_row),
-    p.run = coalesce(p.run, r.run),
+    p.run = coalesce(p.run, $run),
     p.primary_rank = CASE WHEN wins THEN r.rank ELSE p.primary_rank END
-"""
+""")
 
 # endpoints of links that are not stored yet: unresolved placeholders, filled in later
-PUT_PLACEHOLDERS = """
+PUT_PLACEHOLDERS = rows_statement("""
 UNWIND $rows AS r
 MERGE (p:Party {key: r.key})
 ON CREATE SET p.kind = r.kind, p.name = '', p.code = r.code, p.region = r.region, p.status = '',
               p.flags = [], p.primary_rank = 0, p.seq = r.seq
-"""
+""")
 
 EXISTING_NAMES = """
 UNWIND $uids AS u
@@ -188,40 +225,40 @@ MATCH (n:Name {uid: u})
 RETURN n.uid, n.end IS NULL
 """
 
-CLOSE_NAMES = """
+CLOSE_NAMES = rows_statement("""
 UNWIND $rows AS r
 MATCH (n:Name {uid: r.uid})
 SET n.end = r.end
-"""
+""")
 
-PUT_GRAMS = """
+PUT_GRAMS = rows_statement("""
 UNWIND $rows AS r
 MERGE (x:Gram {g: r.g})
 ON CREATE SET x.n = 0
 SET x.n = x.n + r.n
-"""
+""")
 
-CREATE_NAMES = """
+CREATE_NAMES = rows_statement("""
 UNWIND $rows AS r
 CREATE (n:Name {uid: r.uid, party: r.party, name: r.name, nkey: r.nkey, seq: r.seq})
-SET n.start = r.start, n.end = r.end, n.src_file = r.src_file, n.src_row = r.src_row, n.run = r.run
+SET n.start = r.start, n.end = r.end, n.src_file = $file, n.src_row = r.src_row, n.run = $run
 WITH n, r
 UNWIND r.grams AS g
 MATCH (x:Gram {g: g})
 CREATE (n)-[:HAS]->(x)
-"""
+""")
 
 # A link id already stored is kept; an open stored link is closed when the new fact ends it.
-PUT_LINKS = """
+PUT_LINKS = rows_statement("""
 UNWIND $rows AS r
 MATCH (s:Party {key: r.src})
 MATCH (d:Party {key: r.dst})
 MERGE (s)-[l:LINK {fid: r.fid}]->(d)
 ON CREATE SET l.kind = r.kind, l.start = r.start, l.end = r.end, l.ratio = r.ratio, l.amount = r.amount,
-              l.title = r.title, l.origin = r.origin, l.src_file = r.src_file, l.src_row = r.src_row,
-              l.run = r.run, l.seq = r.seq
+              l.title = r.title, l.origin = r.origin, l.src_file = $file, l.src_row = r.src_row,
+              l.run = $run, l.seq = r.seq
 ON MATCH SET l.end = CASE WHEN l.end IS NULL AND r.end IS NOT NULL THEN r.end ELSE l.end END
-"""
+""")
 
 DERIVED_LINKS = """
 UNWIND $keys AS k
@@ -245,38 +282,38 @@ RETURN count(l)
 
 LINK_EXISTS = "UNWIND $fids AS f MATCH ()-[l:LINK {fid: f}]->() RETURN DISTINCT l.fid"
 
-PUT_RECORDS = """
+PUT_RECORDS = rows_statement("""
 UNWIND $rows AS r
 MERGE (x:Record {fid: r.fid})
 ON CREATE SET x.kind = r.kind, x.subject = r.subject, x.start = r.start, x.end = r.end, x.target = r.target,
-              x.attrs = r.attrs, x.src_file = r.src_file, x.src_row = r.src_row, x.run = r.run, x.seq = r.seq
-"""
+              x.attrs = r.attrs, x.src_file = $file, x.src_row = r.src_row, x.run = $run, x.seq = r.seq
+""")
 
-PUT_REJECTIONS = """
+PUT_REJECTIONS = rows_statement("""
 UNWIND $rows AS r
 MERGE (x:Rejection {uid: r.uid})
 ON CREATE SET x.file = r.file, x.row = r.row, x.col = r.col, x.value = r.value, x.reason = r.reason,
               x.run = r.run, x.seq = r.seq
-"""
+""")
 
-PUT_CODE_OBSERVATIONS = """
+PUT_CODE_OBSERVATIONS = rows_statement("""
 UNWIND $rows AS r
 MERGE (x:CodeObs {uid: r.uid})
 ON CREATE SET x.code = r.code, x.normalised = r.normalised, x.name = r.name, x.valid = r.valid, x.kind = r.kind,
-              x.src_file = r.src_file, x.src_row = r.src_row, x.run = r.run, x.seq = r.seq
-"""
+              x.src_file = $file, x.src_row = r.src_row, x.run = $run, x.seq = r.seq
+""")
 
-PUT_ALIASES = """
+PUT_ALIASES = rows_statement("""
 UNWIND $rows AS r
 MERGE (a:Alias {unresolved: r.unresolved})
 SET a.resolved = r.resolved, a.reason = r.reason
-"""
+""")
 
-DROP_ALIASES = """
+DROP_ALIASES = rows_statement("""
 UNWIND $rows AS r
 MATCH (a:Alias {unresolved: r.unresolved})
 DELETE a
-"""
+""")
 
 MARK_FILE = """
 MERGE (f:File {sha256: $sha256})
