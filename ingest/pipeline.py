@@ -181,7 +181,7 @@ def _ingest_in_workers(
         table.close()
         by_path[str(path)] = fs
         shas[str(path)] = sha = file_sha256(path)
-        if not force and store.view().file_status(sha) == "complete":
+        if not force and _reads(store).file_status(sha) == "complete":
             fs.status = "skipped"
             continue
         rows = count_rows(path) or 0
@@ -247,7 +247,7 @@ def _ingest_file(
     started = time.perf_counter()
     sha = sha or file_sha256(path)
     mark = mark or sha
-    view = store.view()
+    view = _reads(store)
     if not force and (view.file_status(sha) == "complete" or view.file_status(mark) == "complete"):
         fs.status = "skipped"
         table.close()
@@ -302,6 +302,13 @@ def _ingest_file(
         table.close()
         bar.close()
         fs.seconds = round(time.perf_counter() - started, 3)
+
+
+def _reads(store: GraphStore) -> Any:
+    """Something to ask ``file_status`` of: for the embedded store, its committed state, so an
+    ingest worker does not load the whole link index into memory just to ask (a view would)."""
+    committed = getattr(store, "committed_reads", None)
+    return committed() if committed is not None else store.view()
 
 
 def _blank(cells: list[Any]) -> bool:

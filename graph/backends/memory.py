@@ -580,6 +580,10 @@ class CommittedReads:
     lookup_parties = EmbeddedWriter.lookup_parties
     lookup_records = EmbeddedWriter.lookup_records
 
+    def file_status(self, sha256: str) -> str | None:
+        """Return "partial", "complete" or None (as :meth:`EmbeddedView.file_status`)."""
+        return EmbeddedView.file_status(self, sha256)  # type: ignore[arg-type]  # reads self.conn only
+
 
 class EmbeddedView:
     """Reads over the committed state: SQLite for facts, the link index for traversal."""

@@ -134,7 +134,8 @@ def migrate_name_index(conn: sqlite3.Connection) -> None:
 def migrate_undated_names(conn: sqlite3.Connection) -> None:
     """Stores made before undated names were stored with start '' may hold the same undated
     name more than once (NULLs never conflict in a UNIQUE key): keep the first, date the rest ''."""
-    if conn.execute("SELECT 1 FROM names WHERE start IS NULL LIMIT 1").fetchone() is None:
+    # looked for once per store (a scan of names), then remembered in meta
+    if conn.execute("SELECT 1 FROM meta WHERE key = 'undated_names'").fetchone() is not None:
         return
     conn.execute("BEGIN IMMEDIATE")
     # the delete trigger takes the extra copies out of the trigram index too
@@ -143,6 +144,7 @@ def migrate_undated_names(conn: sqlite3.Connection) -> None:
     conn.execute("""DELETE FROM names WHERE start IS NULL AND EXISTS
                     (SELECT 1 FROM names o WHERE o.party = names.party AND o.name = names.name AND o.start = '')""")
     conn.execute("UPDATE names SET start = '' WHERE start IS NULL")
+    conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('undated_names', 'start is empty text')")
     conn.execute("COMMIT")
 
 
