@@ -4,17 +4,24 @@ Every request under ``/api/v1`` is recorded once it has been answered (also when
 refused: 401, 403, 422, 429), one row per party it named (a batch check: one row per item).
 Rows are appended to the ``audit`` table of the API's SQLite file before the response goes
 out; triggers refuse UPDATE and DELETE, and the API has no route that changes or removes a
-row. Under load the rows of concurrent requests are committed together (group commit by a
-writer thread): each request still waits for its own rows to be committed, so no answer
-leaves unaudited, but a hundred requests cost one transaction instead of a hundred.
+row. Under load the rows of concurrent requests are committed together (group commit): each
+request still waits for its own rows to be committed, so no answer leaves unaudited, but fifty
+requests cost one transaction instead of fifty.
+
+The group commit runs on the event loop itself, not on a writer thread: a request adds its
+rows to the open batch and awaits the batch's future; the batch is committed by a callback
+scheduled for the loop's next turn, so every request that reached this point in the current
+turn joins it. A writer thread looked cheaper but was not: it needs the GIL for every row it
+binds, and under load it waited for the busy loop thread to drop the GIL (up to the 5 ms
+switch interval each time), which made audited answers 5–20x slower at p99. An insert costs
+a few microseconds (WAL, synchronous=NORMAL: no fsync per commit).
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from api.auth import ApiDatabase, Principal, now_iso
@@ -40,17 +47,16 @@ class AuditRow:
     action: str
 
 
+@dataclass(slots=True)
+class _Batch:
+    """Rows waiting for the next group commit, and the future their requests await."""
+
+    done: asyncio.Future[None]
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+
+
 _INSERT = ("INSERT INTO audit(at, who, who_name, role, ip, method, endpoint, path, key, status, action) "
            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-
-
-def _settle(done: Any, error: BaseException | None) -> None:
-    if done.done():
-        return
-    if error is None:
-        done.set_result(None)
-    else:
-        done.set_exception(error)
 
 
 class AuditLog:
@@ -58,9 +64,7 @@ class AuditLog:
 
     def __init__(self, db: ApiDatabase) -> None:
         self.db = db
-        self._pending: list[tuple[list[tuple[Any, ...]], Any, Any]] = []
-        self._wake = threading.Condition()
-        self._writer: threading.Thread | None = None
+        self._open: dict[asyncio.AbstractEventLoop, _Batch] = {}  # the batch each loop is filling
 
     def append(self, *, principal: Principal | None, ip: str, method: str, endpoint: str, path: str,
                keys: list[str], status: int) -> None:
@@ -75,34 +79,28 @@ class AuditLog:
     async def append_committed(self, *, principal: Principal | None, ip: str, method: str, endpoint: str,
                                path: str, keys: list[str], status: int) -> None:
         """Append the rows and return once they are committed, sharing the commit with the
-        rows of other requests waiting at the same time."""
+        rows of other requests reaching this point in the same turn of the event loop."""
         rows = self._rows(principal=principal, ip=ip, method=method, endpoint=endpoint, path=path, keys=keys,
                           status=status)
         loop = asyncio.get_running_loop()
-        done = loop.create_future()
-        with self._wake:
-            self._pending.append((rows, loop, done))
-            if self._writer is None or not self._writer.is_alive():
-                self._writer = threading.Thread(target=self._write_loop, name="audit-writer", daemon=True)
-                self._writer.start()
-            self._wake.notify()
-        await done
+        batch = self._open.get(loop)
+        if batch is None:
+            batch = self._open[loop] = _Batch(loop.create_future())
+            loop.call_soon(self._commit, loop, batch)
+        batch.rows.extend(rows)
+        # shield: one cancelled request must not cancel the future the others of its batch await
+        await asyncio.shield(batch.done)
 
-    def _write_loop(self) -> None:
-        while True:
-            with self._wake:
-                while not self._pending:
-                    if not self._wake.wait(timeout=30):
-                        self._writer = None  # idle: the next request starts a new writer
-                        return
-                batch, self._pending = self._pending, []
-            error: BaseException | None = None
-            try:
-                self.db.executemany(_INSERT, [row for rows, _, _ in batch for row in rows])
-            except BaseException as exc:  # reported to every waiting request
-                error = exc
-            for _, loop, done in batch:
-                loop.call_soon_threadsafe(_settle, done, error)
+    def _commit(self, loop: asyncio.AbstractEventLoop, batch: _Batch) -> None:
+        if self._open.get(loop) is batch:
+            del self._open[loop]
+        try:
+            self.db.executemany(_INSERT, batch.rows)
+        except BaseException as exc:  # reported to every request of the batch
+            batch.done.set_exception(exc)
+            batch.done.exception()  # retrieved here too: no "never retrieved" warning when all were cancelled
+        else:
+            batch.done.set_result(None)
 
     def _rows(self, *, principal: Principal | None, ip: str, method: str, endpoint: str, path: str,
               keys: list[str], status: int) -> list[tuple[Any, ...]]:

@@ -16,6 +16,7 @@ plus keys, audit and ingest).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
@@ -124,7 +125,13 @@ def now_iso() -> str:
 
 
 class ApiDatabase:
-    """The API's SQLite file: keys, audit trail, webhooks and deliveries (one locked connection)."""
+    """The API's SQLite file: keys, audit trail, webhooks and deliveries (one locked connection).
+
+    Commits never checkpoint the WAL here (``wal_autocheckpoint=0``): a checkpoint copies the
+    WAL into the file and fsyncs it, 10-200 ms, and the audit rows are committed on the
+    server's event loop, which would stall every request meanwhile. A running server checkpoints
+    on a thread of its own instead (:meth:`start_checkpoints`); SQLite checkpoints on the last
+    close as well, so a CLI that only creates a key leaves no WAL behind."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -132,8 +139,49 @@ class ApiDatabase:
         self.conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False, timeout=30)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.execute("PRAGMA wal_autocheckpoint=0")
+        self.conn.execute("PRAGMA journal_size_limit=67108864")  # a reset WAL shrinks back to 64 MB
         self.conn.executescript(_DDL)
         self.lock = threading.RLock()
+        self._stop = threading.Event()
+        self._checkpointer: threading.Thread | None = None
+
+    def start_checkpoints(self, every: float = 1.0, restart_frames: int = 16_384) -> None:
+        """Checkpoint the WAL every ``every`` seconds on a thread with its own connection.
+
+        PASSIVE checkpoints never block a reader or the writer (and the GIL is released while
+        SQLite copies and syncs), but under unbroken writes they never catch up with the last
+        frame, so the WAL is never restarted and keeps growing. Past ``restart_frames`` pages
+        (64 MB) a RESTART checkpoint follows: it waits for the writer's current commit, finishes
+        the few frames the passive one left, and makes the next commit start the WAL afresh;
+        commits wait for it meanwhile, a few ms every minute or so at full load."""
+        if self._checkpointer is not None and self._checkpointer.is_alive():
+            return
+        self._stop.clear()
+        self._checkpointer = threading.Thread(target=self._checkpoint_loop, args=(every, restart_frames),
+                                              name="api-db-checkpoints", daemon=True)
+        self._checkpointer.start()
+
+    def stop_checkpoints(self) -> None:
+        """Stop the checkpoint thread (after one last checkpoint)."""
+        self._stop.set()
+        if self._checkpointer is not None:
+            self._checkpointer.join(timeout=30)
+            self._checkpointer = None
+
+    def _checkpoint_loop(self, every: float, restart_frames: int) -> None:
+        conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False, timeout=30)
+        try:
+            while True:
+                stopping = self._stop.wait(every)
+                with contextlib.suppress(sqlite3.Error):  # busy or closing: the next round catches up
+                    _busy, frames, _done = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    if frames > restart_frames:
+                        conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
+                if stopping:
+                    return
+        finally:
+            conn.close()
 
     def execute(self, sql: str, args: tuple[Any, ...] | list[Any] = ()) -> list[tuple[Any, ...]]:
         """Run one statement (autocommit) and return its rows."""
@@ -157,7 +205,8 @@ class ApiDatabase:
             return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
 
     def close(self) -> None:
-        """Close the connection."""
+        """Stop the checkpoints and close the connection."""
+        self.stop_checkpoints()
         with self.lock:
             self.conn.close()
 

@@ -1,7 +1,14 @@
 """Load benchmark of ``GET /api/v1/risk/{key}`` over loopback HTTP, side by side with a trivial endpoint.
 
-    .venv/bin/python bench/api.py --db bench/out/bench-100000.sqlite      # copied first: never written
+    .venv/bin/python bench/api.py --db bench/out/bench-1000000.sqlite --repeat 3   # copied first: never written
     .venv/bin/python bench/api.py --firms 2000                             # builds a demo store first
+
+``--db`` is copied into a temporary folder first (4.4 GB, about a minute, for the 1M store;
+the folder is removed afterwards). The copy is needed: the benchmark only reads, but opening
+a store with newer code may bring it up to date in place (e.g. fill a search index), and a
+hard link (``--link``) would let that reach the original file (ext4 has no reflink copies,
+and the embedded store has no read-only opening). ``--link`` saves the copy when the store
+is known to be current; the original's size and modification time are checked after the run.
 
 The server (uvicorn, one worker, the real app with auth, rate limits, masking and audit) runs in
 a second process; this process drives it with a minimal asyncio HTTP/1.1 client over
@@ -10,6 +17,9 @@ a second process; this process drives it with a minimal asyncio HTTP/1.1 client 
 * ``trivial``     ``GET /bench/trivial`` (no auth, returns {"ok": true}): the ceiling on this machine
 * ``risk-cold``   every request a different firm (no answer cache can help; risk index only)
 * ``risk-warm``   ``--warm-keys`` firms asked over and over (answers cached per store version)
+
+``--repeat`` runs the three phases that many times (new firms for every cold phase), then
+``trivial`` once more; the ratios are against the mean of all trivial phases of the run.
 
 Targets (issue 6): risk throughput >= 0.8x trivial, p99 <= 25 ms. Client and server share the
 machine's cores, so figures are a floor and noisy on a busy machine.
@@ -96,6 +106,9 @@ def pct(values: list[float], q: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", help="store to benchmark (copied to a temporary folder first)")
+    parser.add_argument("--link", action="store_true",
+                        help="hard-link the store instead of copying it (only for a store current with the code)")
+    parser.add_argument("--repeat", type=int, default=1, help="run the phases this many times")
     parser.add_argument("--firms", type=int, default=2000, help="without --db: build a demo store of this size")
     parser.add_argument("--requests", type=int, default=4000)
     parser.add_argument("--concurrency", type=int, default=50)
@@ -108,13 +121,12 @@ def main() -> None:
         serve(args.db, args.port, args.key_file)
         return
 
+    before = _stamp(args.db) if args.db else None
     tmp = Path(tempfile.mkdtemp(prefix="cg-bench-api-"))
     try:
         db = tmp / "store.sqlite"
         if args.db:
-            t = time.perf_counter()
-            shutil.copy(args.db, db)
-            print(f"copied {args.db} in {time.perf_counter() - t:.1f} s")
+            print(f"{_place(args.db, db, args.link)} {args.db}")
         else:
             from graph.backends.memory import open_store
             from ingest.demo import generate
@@ -130,8 +142,8 @@ def main() -> None:
         parties = conn.execute("SELECT COUNT(*) FROM parties").fetchone()[0]
         links = conn.execute("SELECT COUNT(*) FROM links").fetchone()[0]
         conn.close()
-        step = max(1, len(firms) // args.requests)
-        cold = firms[::step][: args.requests]
+        step = max(1, len(firms) // (args.requests * args.repeat))
+        cold = firms[::step]
         warm = firms[:: max(1, len(firms) // args.warm_keys)][: args.warm_keys]
         key_file = tmp / "key"
         proc = subprocess.Popen([sys.executable, __file__, "--serve", "--db", str(db), "--port", str(args.port),
@@ -158,10 +170,13 @@ def main() -> None:
                   f"[{r.status_code}]")
             asyncio.run(load(base, ["/bench/trivial"] * 300 + [f"/api/v1/risk/{k}" for k in warm[:50]],
                              args.concurrency, key))  # warm-up
-            phases = [("trivial", ["/bench/trivial"] * args.requests),
-                      ("risk-cold", [f"/api/v1/risk/{k}" for k in cold]),
-                      ("risk-warm", [f"/api/v1/risk/{warm[i % len(warm)]}" for i in range(args.requests)]),
-                      ("trivial", ["/bench/trivial"] * args.requests)]
+            phases = []
+            for r in range(args.repeat):
+                fresh = cold[r * args.requests : (r + 1) * args.requests]
+                phases += [("trivial", ["/bench/trivial"] * args.requests),
+                           ("risk-cold", [f"/api/v1/risk/{k}" for k in fresh]),
+                           ("risk-warm", [f"/api/v1/risk/{warm[i % len(warm)]}" for i in range(args.requests)])]
+            phases.append(("trivial", ["/bench/trivial"] * args.requests))
             results: dict[str, list[tuple[float, float, float]]] = {}
             print(f"\n{args.requests:,} requests per phase, {args.concurrency} connections, loopback, "
                   f"{os.cpu_count()} cores shared by client and server")
@@ -172,16 +187,37 @@ def main() -> None:
                 results.setdefault(name, []).append((rps, pct(lat, 0.5), pct(lat, 0.99)))
                 print(f"{name:<10} {rps:>8,.0f} {pct(lat, 0.5):>8.1f} {pct(lat, 0.99):>8.1f}  {statuses}")
             trivial = statistics.mean(r[0] for r in results["trivial"])
-            print()
+            print(f"\ntrivial: mean {trivial:,.0f} req/s, p99 "
+                  f"{', '.join(f'{r[2]:.1f}' for r in results['trivial'])} ms")
             for name in ("risk-cold", "risk-warm"):
-                rps, _p50, p99 = results[name][0]
-                print(f"{name}: {rps / trivial:.2f}x trivial throughput (target >= 0.8), p99 {p99:.1f} ms "
-                      f"(target <= 25 ms at {args.concurrency} connections)")
+                for rps, _p50, p99 in results[name]:
+                    print(f"{name}: {rps / trivial:.2f}x trivial throughput (target >= 0.8), p99 {p99:.1f} ms "
+                          f"(target <= 25 ms at {args.concurrency} connections)")
         finally:
             proc.terminate()
             proc.wait(timeout=30)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        if args.db and _stamp(args.db) != before:  # the server must only have read it
+            print(f"warning: {args.db} changed during the run (size or modification time)")
+
+
+def _stamp(path: str) -> tuple[int, int]:
+    st = os.stat(path)
+    return st.st_size, st.st_mtime_ns
+
+
+def _place(src: str, dst: Path, link: bool) -> str:
+    """Copy (or hard-link) the store ``src`` to ``dst``; return what was done."""
+    t = time.perf_counter()
+    if link:
+        try:
+            os.link(src, dst)
+            return "hard-linked"
+        except OSError:
+            pass  # another file system, or links not allowed: copy
+    shutil.copy(src, dst)
+    return f"copied in {time.perf_counter() - t:.1f} s"
 
 
 if __name__ == "__main__":

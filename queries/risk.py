@@ -20,8 +20,9 @@ link with the smaller id, so the index and the direct computation pick the same 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from graph.identifiers import check_resident_id, check_uscc, normalise_code
@@ -311,25 +312,34 @@ def punished_parties(view: View, as_of: dt.date, catalog: Catalog | None = None,
 
 
 # -- subject lookup -------------------------------------------------------------------------
+def direct_key(text: str) -> str | None:
+    """Return the party key ``text`` names without a search (itself when a party key, ``org:``
+    or ``per:`` and the code for a valid USCC or resident ID), or None: :func:`resolve_subject`
+    then searches names and codes, which can be slow (callers may run it elsewhere)."""
+    text = text.strip()
+    if text.startswith(KEY_PREFIXES):
+        return text
+    code = normalise_code(text)
+    if len(code) == 18 and "*" not in code:
+        # a resident ID is checked only when the code is no USCC (as the USCC check wins anyway)
+        prefix = "org:" if check_uscc(code).valid else "per:" if check_resident_id(code).valid else ""
+        if prefix:
+            return prefix + code
+    return None
+
+
 def resolve_subject(view: View, key: str) -> Party:
     """Return the party a party key, USCC, resident ID or name designates; an ambiguous name
     raises InvalidInput listing the candidates, an unknown one NotFound."""
     text = (key or "").strip()
     if not text:
         raise InvalidInput("give a party key, USCC, resident ID or name to check", field="key")
-    if text.startswith(KEY_PREFIXES):
-        party = view.party(text)
+    direct = direct_key(text)
+    if direct is not None:
+        party = view.party(direct)
         if party is None:
-            raise NotFound(f"no party {text}")
+            raise NotFound(f"no party {text}" if direct == text else f"no party with code {direct[4:]}")
         return party
-    code = normalise_code(text)
-    if len(code) == 18 and "*" not in code:
-        for prefix, ok in (("org:", check_uscc(code).valid), ("per:", check_resident_id(code).valid)):
-            if ok:
-                party = view.party(prefix + code)
-                if party is None:
-                    raise NotFound(f"no party with code {code}")
-                return party
     hits = view.search(text, limit=10)
     exact = [h for h in hits if h.how in ("exact", "code", "id")]
     chosen = exact if exact else [h for h in hits if h.score >= 90]
@@ -467,18 +477,24 @@ def check(
     catalog = catalog or load_catalog()
     cfg = config or DEFAULT_CONFIG
     subject = resolve_subject(view, key)
+    own = True  # whether the subject's own records must be read
+    parties_of = None
     if index is not None and index.answers(view, as_of, hops, cfg, catalog):
-        hits, capped = index.hits_of(view, subject.key)
+        node = index.node_of(view, subject.key, resolved=True)  # a party's own key: no alias to follow
+        hits, capped = index.hits_of(view, subject.key, node=node)
+        own = index.has_records(node)
         reasons = index.reasons
         book = index.book
         method = "index"
+        parties_of = partial(index.parties, view)
     else:
         punished = punished_parties(view, as_of, catalog)
         hits, capped = direct_hits(view, subject.key, as_of, hops, cfg, punished.keys())
         reasons = punished.reasons
         book = None
         method = "direct"
-    return assemble(view, subject, as_of, hops, cfg, catalog, hits, capped, reasons, method, book)
+    return assemble(view, subject, as_of, hops, cfg, catalog, hits, capped, reasons, method, book, own_records=own,
+                    parties_of=parties_of)
 
 
 def assemble(
@@ -493,10 +509,18 @@ def assemble(
     reasons: dict[str, list[SourceReason]],
     method: str,
     book: ActionBook | None = None,
+    *,
+    own_records: bool = True,
+    parties_of: Callable[[Iterable[str]], dict[str, Party]] | None = None,
 ) -> RiskReport:
     """Return the report from the subject's own records and its link hits (``book``: every
-    repair and objection, when the caller holds them already)."""
-    warnings, refs, red, black = _own(view, subject, as_of, cfg, catalog, book)
+    repair and objection, when the caller holds them already; ``own_records`` False: the
+    caller knows the subject has no list entry, court entry or penalty, so none is read;
+    ``parties_of``: how to fetch the parties on the paths, ``view.parties`` by default)."""
+    if own_records:
+        warnings, refs, red, black = _own(view, subject, as_of, cfg, catalog, book)
+    else:
+        warnings, refs, red, black = [], [], False, False
     for r in reasons.get(subject.key, ()):
         if r.how == "reached":
             warnings.append(Warning(
@@ -510,7 +534,7 @@ def assemble(
                     key=lambda h: (-h.strength, len(h.links), h.source))
     ranked = ranked[: cfg.max_link_warnings]
     keys = {n for h in ranked for n in h.nodes}
-    parties = view.parties(keys) if keys else {}
+    parties = (parties_of or view.parties)(keys) if keys else {}
     link_warnings = [_link_warning(cfg, h, parties, reasons.get(h.source, [])) for h in ranked]
     warnings.extend(link_warnings)
     if red and (black or link_warnings):
@@ -660,6 +684,7 @@ def subject_kind_zh(party: Party) -> str:
 
 __all__ = [
     "DEFAULT_CONFIG", "LinkHit", "PathNode", "PunishedSet", "RiskConfig", "RiskReport", "SourceReason", "SourceRef",
-    "Warning", "arc_weight", "assemble", "black_list_types", "check", "direct_hits", "level_of", "punished_parties",
+    "Warning", "arc_weight", "assemble", "black_list_types", "check", "direct_hits", "direct_key", "level_of",
+    "punished_parties",
     "resolve_subject", "step_factor"
 ]

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from graph.model import LinkKind
+from graph.model import Link, LinkKind, Party, RecordKind
 from graph.store import View
 from queries.catalog import Catalog, load_catalog
 from queries.risk import (
@@ -42,6 +42,12 @@ from queries.status import ActionBook
 
 _NO_START = np.iinfo(np.int32).min
 _NO_END = np.iinfo(np.int32).max
+# the records a check reads of its subject (queries.risk._own)
+_OWN_KINDS = (RecordKind.LIST_ENTRY, RecordKind.COURT_DISHONEST, RecordKind.PENALTY)
+# facts remembered per index (parties, links, aliases): bounded memory, and few objects for the
+# cyclic collector to walk (at 50,000 each its full collections took 20-25 ms)
+_MEMO_LIMIT = 10_000
+_UNKNOWN = object()  # not in a memo (None there means "looked up, not found")
 
 
 @dataclass(slots=True)
@@ -117,8 +123,11 @@ def _embedded_arrays(view: Any, token: Any) -> GraphArrays:
     is_org[org_ids[org_ids < n]] = True
 
     def ids_of(keys: Sequence[str]) -> np.ndarray:
-        found: dict[str, int] = {}
         keys = list(keys)
+        if len(keys) == 1:  # one party per check: the plain look-up, not the batched one
+            row = conn.execute("SELECT id FROM parties WHERE key = ?", (keys[0],)).fetchone()
+            return np.array([remap[row[0]] if row is not None and 0 <= row[0] < n else -1], dtype=np.int64)
+        found: dict[str, int] = {}
         for i in range(0, len(keys), 900):
             chunk = keys[i : i + 900]
             marks = ",".join("?" * len(chunk))
@@ -206,6 +215,15 @@ class RiskIndex:
     timings: dict[str, float] = field(default_factory=dict)
     arc_w: np.ndarray | None = None  # weight of each arc
     arc_rank: np.ndarray | None = None  # rank of each arc's link id (tie-break)
+    # per node: what a check must look at (see _mark); a node with none of them is answered
+    # without reading labels, hubs or records
+    reached: np.ndarray | None = None  # a punished party within hops (or punished itself)
+    near_hub: np.ndarray | None = None  # within hops-1 links of a node with more than hard_cap links
+    with_records: np.ndarray | None = None  # subject of a list entry, court entry or penalty
+    # facts read while answering, kept for this store version (see parties())
+    _party_memo: dict[str, Any] = field(default_factory=dict)
+    _link_memo: dict[str, Any] = field(default_factory=dict)
+    _resolve_memo: dict[str, Any] = field(default_factory=dict)
 
     # -- building -------------------------------------------------------------------------
     @classmethod
@@ -251,6 +269,7 @@ class RiskIndex:
             t = time.perf_counter()
             index._label()
             timings["labels"] = time.perf_counter() - t
+            index._mark(view)
             return index
         day = as_of.toordinal()
         live = np.flatnonzero((arrays.start <= day) & (arrays.end > day))
@@ -276,7 +295,46 @@ class RiskIndex:
         t = time.perf_counter()
         index._label()
         timings["labels"] = time.perf_counter() - t
+        index._mark(view)
         return index
+
+    def _mark(self, view: View) -> None:
+        """Mark the nodes a check must look at closely: reached by a punished party, near a
+        capped hub, or with records of their own. Every other node's answer is grade A with
+        nothing found, and a check says so without a look-up (same answer, by construction:
+        the look-ups it skips would find nothing)."""
+        t = time.perf_counter()
+        n, n_src = self.arrays.n, max(len(self.sources), 1)
+        reached = np.zeros(n, dtype=bool)
+        reached[self.sources] = True
+        for layer in self.layers:
+            reached[layer.key // n_src] = True
+        # hubs within hops-1 of a node, over every path (a superset of what _capped walks)
+        near = self.degree > self.config.hard_cap
+        frontier = np.flatnonzero(near)
+        for _ in range(self.hops - 1):
+            if not len(frontier):
+                break
+            nxt = np.unique(self._neighbours(frontier))
+            frontier = nxt[~near[nxt]]
+            near[frontier] = True
+        subjects = {r.subject for r in view.records(kinds=list(_OWN_KINDS))}
+        subjects.update(view.resolve_many(subjects).values())  # a record under an alias counts for its party
+        ids = self.arrays.ids_of(sorted(subjects)) if subjects else np.zeros(0, dtype=np.int64)
+        with_records = np.zeros(n, dtype=bool)
+        with_records[ids[ids >= 0]] = True
+        self.reached, self.near_hub, self.with_records = reached, near, with_records
+        self.timings["marks"] = time.perf_counter() - t
+
+    def _neighbours(self, nodes: np.ndarray) -> np.ndarray:
+        """The far ends of every arc leaving ``nodes`` (with repeats)."""
+        lo = self.arc_ptr[nodes]
+        cnt = self.arc_ptr[nodes + 1] - lo
+        total = int(cnt.sum())
+        if total == 0:
+            return np.zeros(0, dtype=np.int64)
+        arcs = np.repeat(lo - (np.cumsum(cnt) - cnt), cnt) + np.arange(total)
+        return self.arc_to[arcs]
 
     def _arc_weights(self) -> np.ndarray:
         cfg, a = self.config, self.arrays
@@ -348,18 +406,67 @@ class RiskIndex:
     # -- answering --------------------------------------------------------------------------
     def answers(self, view: View, as_of: dt.date, hops: int, config: RiskConfig, catalog: Catalog) -> bool:
         """True when this index answers a check on ``view`` for these arguments."""
-        return (self.as_of == as_of and self.hops == hops and self.config == config and self.catalog == catalog
-                and self.version == view.version())
+        # identity first: the same config and catalog objects on every check of a service
+        return (self.as_of == as_of and self.hops == hops and (self.config is config or self.config == config)
+                and (self.catalog is catalog or self.catalog == catalog) and self.version == view.version())
+
+    def parties(self, view: View, keys: Iterable[str]) -> dict[str, Party]:
+        """``view.parties(keys)``, remembered for this store version: the parties on warning
+        paths (punished parties, their officers) recur in the answers of many subjects."""
+        return self._memo(self._party_memo, keys, view.parties)
+
+    def links_by_id(self, view: View, link_ids: Iterable[str]) -> dict[str, Link]:
+        """``view.links_by_id(link_ids)``, remembered for this store version."""
+        return self._memo(self._link_memo, link_ids, view.links_by_id)
+
+    def resolve_many(self, view: View, keys: Iterable[str]) -> dict[str, str]:
+        """``view.resolve_many(keys)``, remembered for this store version."""
+        return self._memo(self._resolve_memo, keys, view.resolve_many)
+
+    @staticmethod
+    def _memo(memo: dict[str, Any], keys: Iterable[str], fetch: Callable[[list[str]], dict[str, Any]]) -> dict[str, Any]:
+        # single get/set operations only: the batch check's threads share the memo with the
+        # event loop, and one of them may clear it while another reads
+        out: dict[str, Any] = {}
+        missing: list[str] = []
+        for k in dict.fromkeys(keys):
+            v = memo.get(k, _UNKNOWN)
+            if v is _UNKNOWN:
+                missing.append(k)
+            elif v is not None:
+                out[k] = v
+        if missing:
+            got = fetch(missing)
+            if len(memo) + len(missing) > _MEMO_LIMIT:
+                memo.clear()  # a bound, not an LRU: refilled by the next answers
+            for k in missing:
+                v = memo[k] = got.get(k)  # None remembers "not found" too
+                if v is not None:
+                    out[k] = v
+        return out
 
     def _node(self, key: str, view: View | None = None) -> int:
         ids = self.arrays.ids_of([view.resolve(key) if view is not None else key])
         return int(ids[0])
 
-    def hits_of(self, view: View, key: str) -> tuple[list[LinkHit], set[str]]:
-        """Return the strongest walk to ``key`` from each punished party, and the hubs met."""
-        x = self._node(key, view)
+    def node_of(self, view: View, key: str, *, resolved: bool = False) -> int:
+        """Return the node id of ``key`` in this index (-1 when unknown); ``resolved``: the
+        caller already followed aliases (a party's own key), which saves a look-up."""
+        return self._node(key, None if resolved else view)
+
+    def has_records(self, node: int) -> bool:
+        """False only when the party at ``node`` is surely the subject of no list entry, court
+        entry or penalty (nothing for a check to read); True when it may be."""
+        return node < 0 or self.with_records is None or bool(self.with_records[node])
+
+    def hits_of(self, view: View, key: str, *, node: int | None = None) -> tuple[list[LinkHit], set[str]]:
+        """Return the strongest walk to ``key`` from each punished party, and the hubs met
+        (``node``: from :meth:`node_of`, when the caller has it, with ``key`` resolved)."""
+        x = self._node(key, view) if node is None else node
         if x < 0:
             return [], set()
+        if self.reached is not None and not self.reached[x]:
+            return [], self._capped(view, x)  # no punished party within hops: no labels to read
         n_src = max(len(self.sources), 1)
         best: dict[int, tuple[float, int, int]] = {}  # source index -> (value, hops, row)
         for h, layer in enumerate(self.layers, start=1):
@@ -370,7 +477,7 @@ class RiskIndex:
                 val = float(layer.val[row])
                 if si not in best or val > best[si][0]:
                     best[si] = (val, h, row)
-        subject = view.resolve(key)
+        subject = view.resolve(key) if node is None else key
         walks = []
         for si, (val, h, row) in sorted(best.items()):
             source = self.source_keys[si]
@@ -393,8 +500,8 @@ class RiskIndex:
                     cur_row = int(np.searchsorted(prev.key, y * n_src + si))
             walks.append((source, val, node_ids, [f.decode() for f in fids], src_first))
         # every link and endpoint of every walk in two look-ups, not one per link
-        stored = view.links_by_id(f for w in walks for f in w[3])
-        resolved = view.resolve_many(k for lk in stored.values() for k in (lk.src, lk.dst))
+        stored = self.links_by_id(view, (f for w in walks for f in w[3]))
+        resolved = self.resolve_many(view, (k for lk in stored.values() for k in (lk.src, lk.dst)))
         hits: list[LinkHit] = []
         for source, val, node_ids, fid_texts, src_first in walks:
             links = [stored.get(f) for f in fid_texts]
@@ -414,6 +521,8 @@ class RiskIndex:
     def _capped(self, view: View, x: int) -> set[str]:
         """Hubs (more than hard_cap links) within hops-1 of node ``x``: not passed through."""
         cfg = self.config
+        if self.near_hub is not None and not self.near_hub[x]:
+            return set()  # no hub within hops-1 links over any path
         seen = {x}
         frontier = np.array([x], dtype=np.int64)
         capped: list[int] = []
@@ -447,7 +556,8 @@ class RiskIndex:
         total = sum(a.nbytes for a in (self.arc_ptr, self.arc_to, self.arc_edge, self.arc_fwd, self.degree,
                                        self.sources))
         total += sum(layer.key.nbytes + layer.val.nbytes + layer.arc.nbytes for layer in self.layers)
-        total += sum(a.nbytes for a in (self.arc_w, self.arc_rank) if a is not None)
+        total += sum(a.nbytes for a in (self.arc_w, self.arc_rank, self.reached, self.near_hub, self.with_records)
+                     if a is not None)
         return total + self.arrays.nbytes()
 
     def label_count(self) -> int:

@@ -227,3 +227,24 @@ def test_index_is_rebuilt_after_a_list_change(store):
     fast = check(store.view(), target.key, ON, index=second)
     assert fast.method == "index" and fast.grade == "D"
     assert fast.as_dict() | {"method": "direct"} == check(store.view(), target.key, ON).as_dict()
+
+
+def test_index_marks_skip_only_what_would_find_nothing(store):
+    """Hubs over hard_cap are not passed through, and most parties are answered from the index's
+    marks alone (nothing within hops, no records): every answer still equals the direct one."""
+    fs, ps, addrs, phones, masked = _random_graph(store, seed=11)
+    view = store.view()
+    cfg = RiskConfig(soft_cap=8, hard_cap=14)
+    index = RiskIndex.build(view, ON, 3, config=cfg)
+    capped = quiet = 0
+    for party in [*fs, *ps, *addrs, *masked]:
+        direct = check(view, party.key, ON, 3, config=cfg).as_dict()
+        fast = check(view, party.key, ON, 3, config=cfg, index=index).as_dict()
+        assert fast.pop("method") == "index" and direct.pop("method") == "direct"
+        assert fast == direct, party.key
+        capped += bool(direct["capped"])
+        node = index.node_of(view, view.resolve(party.key), resolved=True)
+        if node >= 0 and not index.reached[node] and not index.near_hub[node] and not index.has_records(node):
+            quiet += 1
+            assert direct["grade"] == "A" and not direct["warnings"] and not direct["records"]
+    assert capped > 0 and quiet > 0  # both kinds of party were compared

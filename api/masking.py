@@ -1,0 +1,145 @@
+"""Masking of serialised answers for callers that may not see personal data (supervision systems).
+
+:func:`mask_body` works on the JSON text, not on the value: contact keys (``tel:``/``eml:``/
+``adr:``) become opaque keys and their values, wherever else they appear, a word saying what
+was hidden; every valid resident ID (also inside a ``per:`` key or a message) is masked like
+``4101**********1234``; mobile numbers keep their first 3 and last 4 digits.
+
+The rules are the three regular expressions below (:func:`mask_body_regex` applies them as
+written). Run over every character they cost ~40 µs per pass on a 3 KB answer, more than the
+risk check itself, so :func:`mask_body` finds the same matches another way: contact keys
+only when their prefix occurs at all, and IDs and mobiles from the runs of ASCII digits
+(numpy over the bytes), where a match can only be a whole run of 11, 17 (+X) or 18 digits.
+When an answer holds a non-ASCII decimal digit (``\\d`` matches those too, and NFKC turns
+full-width digits into a valid ID), the regular expressions run as written.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+
+import numpy as np
+
+from graph.identifiers import check_resident_id, check_uscc, mask_resident_id
+
+_CONTACT_ZH = {"tel:": "电话已隐藏", "eml:": "邮箱已隐藏", "adr:": "地址已隐藏"}
+_ID_LIKE = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+_MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+# a contact key inside a JSON string: its value runs to the closing quote (escapes included)
+_CONTACT_KEY = re.compile(r'(?<![A-Za-z])(tel:|eml:|adr:)((?:[^"\\]|\\.)*)')
+_ALNUM = frozenset(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+_MOBILE_SECOND = frozenset(b"3456789")
+_RUNS = bytes.maketrans(bytes(range(256)), b"." * 48 + b"0" * 10 + b"." * 198)  # digits to 0, the rest to .
+_ELEVEN = b"0" * 11
+
+
+def _hidden(key: str) -> str:
+    return key[:4] + "***" + hashlib.blake2b(key.encode("utf-8"), digest_size=3).hexdigest()
+
+
+def _hide_contacts(text: str) -> str:
+    repl: dict[str, str] = {}
+    for m in _CONTACT_KEY.finditer(text):
+        key, value = m.group(0), m.group(2)
+        if key not in repl:
+            repl[key] = _hidden(key)
+            if len(value) > 1:
+                repl.setdefault(value, _CONTACT_ZH[m.group(1)])
+    for old in sorted(repl, key=len, reverse=True):  # keys before the bare values inside them
+        text = text.replace(old, repl[old])
+    return text
+
+
+@functools.lru_cache(maxsize=100_000)  # the same people recur in many answers
+def _masked_id(s: str) -> str:
+    if check_resident_id(s).valid and not check_uscc(s).valid:
+        return mask_resident_id(s)
+    return s
+
+
+def _masked_mobile(s: str) -> str:
+    return s[:3] + "****" + s[-4:]
+
+
+def mask_body_regex(body: bytes) -> bytes:
+    """The masking rules applied as written: three regular-expression passes over the text."""
+    text = _hide_contacts(body.decode("utf-8"))
+    text = _ID_LIKE.sub(lambda m: _masked_id(m.group(0)), text)
+    text = _MOBILE.sub(lambda m: _masked_mobile(m.group(0)), text)
+    return text.encode("utf-8")
+
+
+def mask_body(body: bytes) -> bytes:
+    """Mask a serialised JSON answer (the same result as :func:`mask_body_regex`, faster)."""
+    if b"tel:" in body or b"eml:" in body or b"adr:" in body:  # the prefixes of _CONTACT_KEY
+        body = _hide_contacts(body.decode("utf-8")).encode("utf-8")
+    if _has_other_digits(body):
+        text = body.decode("utf-8")
+        text = _ID_LIKE.sub(lambda m: _masked_id(m.group(0)), text)
+        return _MOBILE.sub(lambda m: _masked_mobile(m.group(0)), text).encode("utf-8")
+    return _mask_digit_runs(body)
+
+
+@functools.cache
+def other_digit_table() -> np.ndarray:
+    """Return a table, True at every code point that is a decimal digit but not 0-9 (what else ``\\d`` matches)."""
+    table = np.zeros(0x110000, dtype=bool)
+    table[[c for c in range(0x80, 0x110000) if chr(c).isdecimal()]] = True
+    return table
+
+
+def _has_other_digits(body: bytes) -> bool:
+    if body.isascii():
+        return False
+    points = np.frombuffer(body.decode("utf-8").encode("utf-32-le"), dtype=np.uint32)
+    return bool(other_digit_table()[points].any())
+
+
+def _mask_digit_runs(body: bytes) -> bytes:
+    """IDs and mobiles of a text whose digits are all ASCII, found from its digit runs.
+
+    With ASCII digits only, an ID match (no letter or digit on either side) is a whole run of
+    18 digits, or of 17 followed by X/x; a mobile match (no digit on either side) a whole run
+    of 11 digits starting 1[3-9]. Masking an ID leaves runs of at most 4 digits between
+    non-alphanumerics, so it creates or hides no mobile: one pass finds both. Runs of 11 or
+    more digits are found by bytes.find over a copy with every digit made 0 (C speed)."""
+    runs = body.translate(_RUNS)
+    n = len(body)
+    parts: list[bytes] = []
+    done = 0
+    a = runs.find(_ELEVEN)
+    while a >= 0:  # a is the start of a run: the search starts after a run, at a non-digit
+        b = runs.find(b".", a + 11)
+        b = n if b < 0 else b
+        new, end = _digit_run(body, a, b)
+        if new is not None:
+            parts.append(body[done:a])
+            parts.append(new)
+            done = end
+        a = runs.find(_ELEVEN, b)
+    if not parts:
+        return body
+    parts.append(body[done:])
+    return b"".join(parts)
+
+
+def _digit_run(body: bytes, a: int, b: int) -> tuple[bytes | None, int]:
+    """The replacement of the digit run body[a:b] (None: none) and where the match ends."""
+    if b - a == 11:
+        if body[a] != 49 or body[a + 1] not in _MOBILE_SECOND:  # 1[3-9]
+            return None, b
+        return _masked_mobile(body[a:b].decode("ascii")).encode("ascii"), b
+    if b - a not in (17, 18) or (a > 0 and body[a - 1] in _ALNUM):
+        return None, b
+    if b - a == 17:
+        if b >= len(body) or body[b] not in b"Xx":
+            return None, b
+        b += 1
+    if b < len(body) and body[b] in _ALNUM:
+        return None, b
+    return _masked_id(body[a:b].decode("ascii")).encode("ascii"), b
+
+
+__all__ = ["mask_body", "mask_body_regex", "other_digit_table"]
