@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from graph.model import Alias, Flag, LinkKind, NameFact, PartyKind, RecordKind, Rejection
+from graph.model import Alias, Flag, LinkKind, NameFact, Party, PartyKind, RecordKind, Rejection
 from tests.factories import d, firm, link, person, record
 
 
@@ -216,6 +216,16 @@ def test_search_masked_code(store):
     a, b, c, p, q, r, _ = _small_graph(store)
     masked = p.code[:4] + "*" * 10 + p.code[-4:]
     assert p.key in [h.party.key for h in store.view().search(masked)]
+
+
+def test_search_by_an_invalid_code_finds_the_party_that_carries_it(store):
+    _small_graph(store)
+    bad = "91410105MA44XYZ01B"  # wrong check characters: a party known only by the code as written
+    u = Party(key="unr:bad-code-1", kind=PartyKind.UNRESOLVED, name="某某商贸", code=bad, flags=frozenset({Flag.INVALID_CODE}))
+    with store.writer() as w:
+        w.put_parties([u])
+    assert [h.party.key for h in store.view().search(bad.lower())] == [u.key]
+    assert [h.party.key for h in store.view().search(bad[:6] + "*" * 8 + bad[-4:])] == [u.key]
 
 
 def test_aliases_merge_unresolved_into_known(store):
