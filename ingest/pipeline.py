@@ -160,7 +160,7 @@ def ingest_paths(
 _ROW_COST = {"registrations": 4.0, "changes": 2.0, "controllers": 1.5, "shareholders": 1.2, "officers": 1.0}
 
 
-SPLIT_ROWS = 40_000  # a file larger than this is shared between the workers by row ranges
+SPLIT_ROWS = 10_000  # a file larger than this is shared between the workers by row ranges
 
 
 def _ingest_in_workers(
@@ -418,21 +418,24 @@ def _unique_links(batch: Batch) -> list[Any]:
 class _DerivePlan:
     """Representative and address links of a batch's firms, derived from the facts at hand.
 
-    ``inputs`` keeps, per firm, what the derivation read (the firm's registration and the
-    ids of its change records); inside the write transaction the inputs are read again and
-    only firms whose inputs changed meanwhile (another worker committed a change record of
-    theirs) are derived again. So the result is what deriving under the lock would give."""
+    ``stamps`` keeps, per firm, what the derivation read: the firm's registration ("batch"
+    when the batch carries it, else its stored row) and the ids of its change records.
+    Inside the write transaction the stamps are read again (cheap: raw rows, no objects) and
+    only firms whose inputs changed meanwhile (another worker committed a change record or a
+    registration of theirs) are derived again. So the result is what deriving under the lock
+    would give. A store without raw stamps (Bolt) is compared on the facts themselves."""
 
     firms: set[str]
-    inputs: dict[str, tuple[Any, ...]]
+    stamps: dict[str, Any]
     people: dict[str, list[Any]]
     links: dict[str, list[Any]]
 
 
-def _derive_inputs(reads: Any, batch: Batch, firms: set[str]) -> tuple[dict[str, Any], dict[str, list[Any]]]:
+def _derive_inputs(reads: Any, batch: Batch, firms: Iterable[str]) -> tuple[dict[str, Any], dict[str, list[Any]]]:
     """The registration (party) and change records of each firm: the batch's own
     registrations as they are in hand, the rest read through ``reads``."""
-    parties = {p.key: p for p in batch.parties if p.key in firms and p.attrs.get("_primary")}
+    firms = set(firms)
+    parties = _in_batch(batch, firms)
     missing = [f for f in firms if f not in parties]
     if missing:
         parties.update(reads.lookup_parties(missing))
@@ -442,42 +445,69 @@ def _derive_inputs(reads: Any, batch: Batch, firms: set[str]) -> tuple[dict[str,
     return parties, changes
 
 
-def _fingerprint(party: Any, changes: list[Any]) -> tuple[Any, Any, list[str]]:
-    # Party equality leaves attrs out; the derivation reads them, so they are compared too
-    return party, party.attrs if party is not None else None, sorted(c.id for c in changes)
+def _in_batch(batch: Batch, firms: set[str]) -> dict[str, Any]:
+    return {p.key: p for p in batch.parties if p.key in firms and p.attrs.get("_primary")}
+
+
+def _stamps(reads: Any, batch: Batch, firms: set[str], pending: bool) -> dict[str, Any]:
+    """Per firm, what its derivation depends on; ``pending``: the batch's change records are
+    not committed yet (before the lock) and are added, as the transaction will hold them."""
+    mine = _in_batch(batch, firms)
+    stamp = getattr(reads, "derive_stamps", None)
+    if stamp is None:  # compare the facts themselves (attrs are left out of Party equality)
+        parties, changes = _derive_inputs(reads, batch, firms)
+        if pending:
+            _add_pending(batch, firms, changes)
+        return {f: (parties.get(f), getattr(parties.get(f), "attrs", None), sorted(c.id for c in changes.get(f, [])))
+                for f in firms}
+    raw = stamp(firms)
+    extra: dict[str, set[str]] = defaultdict(set)
+    if pending:
+        for rec in batch.records:
+            if rec.kind == RecordKind.CHANGE and rec.subject in firms:
+                extra[rec.subject].add(rec.id)
+    return {f: ("batch" if f in mine else row, fids | extra[f]) for f, (row, fids) in raw.items()}
+
+
+def _add_pending(batch: Batch, firms: set[str], changes: dict[str, list[Any]]) -> None:
+    for rec in batch.records:
+        if rec.kind == RecordKind.CHANGE and rec.subject in firms and \
+                all(c.id != rec.id for c in changes.get(rec.subject, ())):
+            changes[rec.subject].append(rec)
 
 
 def _derive_firms(plan: _DerivePlan, firms: Iterable[str], parties: dict[str, Any],
                   changes: dict[str, list[Any]]) -> None:
     for firm in firms:
         found, links = derive_chains(parties.get(firm), firm, changes.get(firm, []))
-        plan.inputs[firm] = _fingerprint(parties.get(firm), changes.get(firm, []))
         plan.people[firm] = found
         plan.links[firm] = [link for lks in links.values() for link in lks]
 
 
 def _plan_derive(reads: Any, batch: Batch) -> _DerivePlan:
     """Derive the batch's chains from committed facts and the batch (no lock needed)."""
-    plan = _DerivePlan(set(batch.chain_firms), {}, {}, {})
-    parties, changes = _derive_inputs(reads, batch, plan.firms)
+    firms = set(batch.chain_firms)
+    plan = _DerivePlan(firms, _stamps(reads, batch, firms, pending=True), {}, {})
+    parties, changes = _derive_inputs(reads, batch, firms)
     # the batch's own change records are not committed yet: the derivation must see them
-    for rec in batch.records:
-        if rec.kind == RecordKind.CHANGE and rec.subject in plan.firms and \
-                all(c.id != rec.id for c in changes.get(rec.subject, ())):
-            changes[rec.subject].append(rec)
-    _derive_firms(plan, plan.firms, parties, changes)
+    _add_pending(batch, firms, changes)
+    _derive_firms(plan, firms, parties, changes)
     return plan
 
 
 def _derive(w: Writer, batch: Batch, plan: _DerivePlan | None = None) -> None:
     """Re-derive representative and address links of the batch's firms from the store's
     facts (read inside this batch's transaction), reusing ``plan`` where its inputs still hold."""
-    firms = batch.chain_firms
-    parties, changes = _derive_inputs(w, batch, firms)
+    firms = set(batch.chain_firms)
     if plan is None:
-        plan = _DerivePlan(set(firms), {}, {}, {})
-    stale = [f for f in firms if plan.inputs.get(f) != _fingerprint(parties.get(f), changes.get(f, []))]
-    _derive_firms(plan, stale, parties, changes)
+        plan = _DerivePlan(firms, {}, {}, {})
+        stale = firms
+    else:
+        now = _stamps(w, batch, firms, pending=False)
+        stale = {f for f in firms if plan.stamps.get(f) != now[f]}
+    if stale:
+        parties, changes = _derive_inputs(w, batch, stale)
+        _derive_firms(plan, stale, parties, changes)
     known = {p.key for p in batch.parties}
     people: list[Any] = []
     derived: list[Any] = []

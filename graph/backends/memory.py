@@ -54,6 +54,7 @@ from graph.backends.sqlite_schema import (
     migrate_name_index,
     migrate_undated_names,
 )
+from graph.backends.writer_turn import WriterTurn
 from graph.model import (
     Alias,
     CodeObservation,
@@ -244,7 +245,8 @@ class EmbeddedStore:
             self._write_conn.execute("INSERT OR IGNORE INTO meta VALUES ('version', '0')")
         elif stored[0] != SCHEMA_VERSION:
             raise StoreUnavailable(f"{self.path} has schema {stored[0]}, this version needs {SCHEMA_VERSION}")
-        self._write_lock = threading.Lock()
+        self._write_lock = threading.Lock()  # threads of this process
+        self._turn = WriterTurn(self.path)  # processes: ingest workers, a server, the CLI
         self._index_lock = threading.Lock()
         self._commits = 0  # batches committed through this object (data_version misses our own)
         self.source_paths: dict[int, str] = {}  # source id → path: ids never change meaning
@@ -292,7 +294,7 @@ class EmbeddedStore:
     @contextmanager
     def writer(self, run_id: str | None = None) -> Iterator[EmbeddedWriter]:
         """Open one atomic batch; committed on exit, rolled back on error."""
-        with self._write_lock:
+        with self._write_lock, self._turn.held():
             conn = self._write_conn
             conn.execute("BEGIN IMMEDIATE")
             w = EmbeddedWriter(conn, run_id or "")
@@ -326,7 +328,7 @@ class EmbeddedStore:
 
     def _source_id(self, path: str) -> int:
         # a source row is harmless on its own, so it is committed at once, outside any batch
-        with self._write_lock:
+        with self._write_lock, self._turn.held():
             self._write_conn.execute("INSERT OR IGNORE INTO sources(path) VALUES (?)", (path,))
             sid = int(self._write_conn.execute("SELECT id FROM sources WHERE path = ?", (path,)).fetchone()[0])
         self._source_ids[path] = sid
@@ -365,6 +367,7 @@ class EmbeddedStore:
     def close(self) -> None:
         """Close connections."""
         self._write_conn.close()
+        self._turn.close()
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             conn.close()
@@ -522,6 +525,23 @@ class EmbeddedWriter:
                 out.append(view._record(r))
         return out
 
+    def derive_stamps(self, firms: Iterable[str]) -> dict[str, tuple[Any, frozenset[str]]]:
+        """What a derivation of each firm's chains reads, in raw form, cheap to compare: the
+        firm's stored row (None when absent) and the ids of its change records."""
+        keys = list(dict.fromkeys(firms))
+        rows: dict[str, Any] = {}
+        fids: dict[str, set[str]] = {k: set() for k in keys}
+        for chunk in _chunks(keys, 900):
+            marks = ",".join("?" * len(chunk))
+            for row in self.conn.execute(f"SELECT {_PARTY_COLS} FROM parties WHERE key IN ({marks})", chunk):
+                rows[row[1]] = row
+            for subject, fid in self.conn.execute(
+                f"SELECT subject, fid FROM records WHERE kind = ? AND subject IN ({marks})",
+                [RecordKind.CHANGE.value, *chunk],
+            ):
+                fids[subject].add(fid)
+        return {k: (rows.get(k), frozenset(fids[k])) for k in keys}
+
     def close_link(self, link_id: str, end: dt.date) -> None:
         """Close a stored link on ``end``."""
         row = self.conn.execute("SELECT id, end FROM links WHERE fid = ?", (link_id,)).fetchone()
@@ -579,6 +599,7 @@ class CommittedReads:
 
     lookup_parties = EmbeddedWriter.lookup_parties
     lookup_records = EmbeddedWriter.lookup_records
+    derive_stamps = EmbeddedWriter.derive_stamps
 
     def file_status(self, sha256: str) -> str | None:
         """Return "partial", "complete" or None (as :meth:`EmbeddedView.file_status`)."""
