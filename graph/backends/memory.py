@@ -743,6 +743,49 @@ class EmbeddedView:
         edges = self.index.edges_of(node, direction)
         return [self._resolved_link(lk) for lk in self._links_at(self.index.filter(edges, as_of, kinds))]
 
+    def linked(self, keys: Iterable[str], *, direction: str = "both") -> dict[str, set[str]]:
+        """For each key, the parties at the other end of its links, as :meth:`links` would name
+        them (aliases followed on both ends): one pass over the index for all keys, no Link
+        objects. ``in``: the sources of links into the key; ``out``: the targets."""
+        keys = list(dict.fromkeys(keys))
+        out: dict[str, set[str]] = {k: set() for k in keys}
+        resolved = self.resolve_many(keys)
+        ids = self._ids_of(set(resolved.values()))
+        wanted = [(k, ids[resolved[k]]) for k in keys if resolved[k] in ids]
+        if not wanted:
+            return out
+        index = self.index
+        others: dict[str, list[int]] = {}
+        for key, pid in wanted:
+            node = int(index.remap[pid]) if pid < len(index.remap) else pid
+            edges = index.edges_of(np.array([node], dtype=np.int64), direction)
+            src, dst = index.remap[index.src[edges]], index.remap[index.dst[edges]]
+            if direction == "in":
+                ends = src
+            elif direction == "out":
+                ends = dst
+            else:
+                ends = np.where(src == node, dst, src)
+            others[key] = ends.tolist()
+        names = self._keys_of({n for ends in others.values() for n in ends})
+        for key, ends in others.items():
+            out[key] = {names[n] for n in ends if n in names}
+        return out
+
+    def _ids_of(self, keys: Iterable[str]) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for chunk in _chunks(list(keys), 900):
+            marks = ",".join("?" * len(chunk))
+            out.update(self.conn.execute(f"SELECT key, id FROM parties WHERE key IN ({marks})", chunk).fetchall())
+        return out
+
+    def _keys_of(self, ids: Iterable[int]) -> dict[int, str]:
+        out: dict[int, str] = {}
+        for chunk in _chunks(list(ids), 900):
+            marks = ",".join("?" * len(chunk))
+            out.update(self.conn.execute(f"SELECT id, key FROM parties WHERE id IN ({marks})", chunk).fetchall())
+        return out
+
     def links_by_id(self, link_ids: Iterable[str]) -> dict[str, Link]:
         """Return the links with these ids (as stored: endpoints not alias-resolved)."""
         out: dict[str, Link] = {}
