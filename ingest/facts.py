@@ -43,6 +43,7 @@ from ingest.normalise import (
     parse_amount,
     parse_date,
     parse_ratio,
+    person_name_key,
     split_org_name,
 )
 
@@ -73,6 +74,8 @@ class Row:
     def text(self, column: str) -> str:
         """The cell as clean text ("" when missing)."""
         value = self.cells.get(column)
+        if value.__class__ is str:  # CSV cells: no conversion to make
+            return clean_text(value)
         if value is None:
             return ""
         if isinstance(value, float) and value.is_integer():
@@ -82,6 +85,8 @@ class Row:
     def raw(self, column: str) -> str:
         """The cell exactly as given, as text."""
         value = self.cells.get(column)
+        if value.__class__ is str:  # CSV cells: no conversion to make
+            return value.strip()
         if value is None:
             return ""
         if isinstance(value, float) and value.is_integer():
@@ -217,14 +222,17 @@ def _rep_kind(kind: PartyKind, name: str, type_text: str) -> LinkKind:
     return LinkKind.LEGAL_REPRESENTATIVE
 
 
+_CONTACT_KINDS = {
+    LinkKind.SHARED_PHONE: ("tel:", PartyKind.PHONE),
+    LinkKind.SHARED_EMAIL: ("eml:", PartyKind.EMAIL),
+    LinkKind.SHARED_ADDRESS: ("adr:", PartyKind.ADDRESS),
+}
+
+
 def _contact(batch: Batch, firm: str, kind: LinkKind, value: str, start: dt.date | None, source: Source) -> None:
     if not value:
         return
-    prefix, pkind = {
-        LinkKind.SHARED_PHONE: ("tel:", PartyKind.PHONE),
-        LinkKind.SHARED_EMAIL: ("eml:", PartyKind.EMAIL),
-        LinkKind.SHARED_ADDRESS: ("adr:", PartyKind.ADDRESS),
-    }[kind]
+    prefix, pkind = _CONTACT_KINDS[kind]
     key = prefix + value
     batch.parties.append(Party(key, pkind, value, source=source))
     batch.links.append(Link(fact_id(kind, firm, key), kind, firm, key, start, None, source=source))
@@ -315,7 +323,7 @@ def officer(row: Row, batch: Batch) -> None:
     raw_firm, firm = _firm_identity(row)
     name = row.required("姓名")
     title = row.required("职务")
-    kinds = officer_kinds(title)
+    kinds = _officer_kinds(title)
     if not kinds:
         raise RowRejected("职务", title, f"无法识别的职务 '{title}' (unknown officer title)")
     raw_id = row.raw("证件号码")
@@ -334,6 +342,16 @@ def officer(row: Row, batch: Batch) -> None:
 
 def officer_kinds(title: str) -> list[LinkKind]:
     """Every role a title names: "执行董事兼总经理" is a director and a senior manager."""
+    return list(_officer_kinds(title))
+
+
+@lru_cache(maxsize=4096)
+def _officer_kinds(title: str) -> tuple[LinkKind, ...]:
+    # a file holds a few dozen distinct titles: work each out once
+    return tuple(_reference_officer_kinds(title))
+
+
+def _reference_officer_kinds(title: str) -> list[LinkKind]:
     parts = [p for p in title.replace("、", "兼").replace("/", "兼").replace(",", "兼").split("兼") if p.strip()]
     kinds: list[LinkKind] = []
     for part in parts or [title]:
@@ -390,6 +408,7 @@ def change(row: Row, batch: Batch) -> None:
         batch.chain_firms.add(firm.key)
 
 
+@lru_cache(maxsize=4096)  # a file holds a few dozen distinct change items
 def _change_class(item: str) -> str:
     if any(w in item for w in LR_CHANGE_ITEMS):
         return "rep"
@@ -543,6 +562,8 @@ class _Holding:
 def _chain(current: str, current_id: str, established: dt.date | None, changes: list[Record],
            source: Source | None) -> list[_Holding]:
     """Holders over time from the registration's current holder and the change records."""
+    if not changes:  # most firms: the registration's holder since establishment
+        return [_Holding(current, current_id, established, None, source)] if current else []
     changes = sorted((c for c in changes if c.start is not None), key=lambda c: (c.start, c.id))
     if not changes:
         return [_Holding(current, current_id, established, None, source)] if current else []
@@ -566,9 +587,29 @@ def _chain(current: str, current_id: str, established: dt.date | None, changes: 
 
 
 def _same(a: str, b: str) -> bool:
-    from ingest.normalise import person_name_key
-
     return bool(a) and person_name_key(a) == person_name_key(b)
+
+
+# LinkKind(value) goes through EnumMeta.__call__; a dict look-up gives the same member
+_LINK_KINDS: dict[str, LinkKind] = {k.value: k for k in LinkKind}
+
+
+def _link_kind(value: str) -> LinkKind:
+    kind = _LINK_KINDS.get(value)
+    return kind if kind is not None else LinkKind(value)  # raises for unknown values, as before
+
+
+def _classify_changes(changes: list[Record]) -> tuple[list[Record], list[Record]]:
+    """The representative changes and the address changes, each in the order given."""
+    rep: list[Record] = []
+    address: list[Record] = []
+    for c in changes:
+        cls = _change_class(c.attrs.get("item", ""))
+        if cls == "rep":
+            rep.append(c)
+        elif cls == "address":
+            address.append(c)
+    return rep, address
 
 
 def derive_chains(firm: Party | None, firm_key: str, changes: list[Record]) -> tuple[list[Party], dict[LinkKind, list[Link]]]:
@@ -577,18 +618,19 @@ def derive_chains(firm: Party | None, firm_key: str, changes: list[Record]) -> t
     attrs = firm.attrs if firm is not None else {}
     established = firm.start if firm is not None else None
     source = firm.source if firm is not None else None
-    rep_kind = LinkKind(attrs.get("rep_kind", LinkKind.LEGAL_REPRESENTATIVE.value))
-    rep_changes = [c for c in changes if _change_class(c.attrs.get("item", "")) == "rep"]
-    addr_changes = [c for c in changes if _change_class(c.attrs.get("item", "")) == "address"]
+    rep_kind = _link_kind(attrs.get("rep_kind", LinkKind.LEGAL_REPRESENTATIVE.value))
+    # most firms have no change records: skip classifying them (same chains, see _chain)
+    rep_changes, addr_changes = _classify_changes(changes) if changes else ([], [])
     parties: list[Party] = []
     links: dict[LinkKind, list[Link]] = {rep_kind: [], LinkKind.SHARED_ADDRESS: []}
+    title = "法定代表人" if rep_kind == LinkKind.LEGAL_REPRESENTATIVE else "负责人"
     for h in _chain(attrs.get("rep_name", ""), attrs.get("rep_id", ""), established, rep_changes, source):
         ident = person_identity(h.ident, h.value, firm_key)
         parties.append(Party(ident.key, ident.kind, h.value, ident.code, flags=ident.flags,
                              attrs={"context": ident.context} if ident.context else {}, source=h.source))
         links[rep_kind].append(
             Link(fact_id(rep_kind, ident.key, firm_key, h.start, h.end), rep_kind, ident.key, firm_key, h.start, h.end,
-                 title="法定代表人" if rep_kind == LinkKind.LEGAL_REPRESENTATIVE else "负责人", source=h.source)
+                 title=title, source=h.source)
         )
     for h in _chain(attrs.get("address", ""), "", established, addr_changes, source):
         value = normalise_address(h.value)

@@ -16,11 +16,11 @@ import re
 import string
 import unicodedata
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache, lru_cache
 
-from graph.textkey import ts_table
+from graph.textkey import translate_guard, ts_table
 
 __all__ = [
     "OrgNameParts",
@@ -55,7 +55,12 @@ _INVISIBLE = "\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff
 # Control characters that are not whitespace (str.split() already treats \t\n\r\x0b\x0c\x1c-\x1f).
 _CONTROLS = "".join(chr(c) for c in (*range(0x00, 0x09), 0x0E, 0x0F, *range(0x10, 0x1C), 0x7F))
 _DELETE_ALWAYS = {ord(c): None for c in _INVISIBLE + _CONTROLS}
-_WHITESPACE = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
+# Every character str.isspace() accepts, written out: scanning all code points at import cost
+# 0.3 s in every ingest worker (tests/ingest/test_normalise.py checks it against that scan).
+_WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+    "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
 
 _CLEAN_TABLE: dict[int, str | None] = {**_TS, **_DELETE_ALWAYS}
 
@@ -76,12 +81,19 @@ _PERSON_KEY_TABLE: dict[int, str | None] = {
     **{ord(c): None for c in _MIDDLE_DOTS + _WHITESPACE + _INVISIBLE + _CONTROLS},
 }
 
+# What each table maps, found in one C scan: most text holds nothing to translate, and
+# translating it anyway costs ~0.1 µs a character (see graph.textkey.translate_guard).
+_TS_GUARD = translate_guard(_TS)
+_CLEAN_GUARD = translate_guard(_CLEAN_TABLE)
+_NAME_KEY_GUARD = translate_guard(_NAME_KEY_TABLE)
+_PERSON_KEY_GUARD = translate_guard(_PERSON_KEY_TABLE)
+
 
 def to_simplified(s: str | None) -> str:
     """Return ``s`` with traditional characters replaced by simplified ones (character level)."""
     if not s:
         return ""
-    return s.translate(_TS)
+    return s.translate(_TS) if _TS_GUARD.search(s) else s
 
 
 def clean_text(s: str | None) -> str:
@@ -91,6 +103,8 @@ def clean_text(s: str | None) -> str:
     if not isinstance(s, str):
         s = str(s)
     if s.isascii():
+        if s.isprintable():  # printable ASCII has no control character to delete
+            return " ".join(s.split())
         return " ".join(s.translate(_DELETE_ALWAYS).split())
     if len(s) <= 40:  # names, titles, list types: they repeat, so remember them
         return _clean_short(s)
@@ -98,7 +112,10 @@ def clean_text(s: str | None) -> str:
 
 
 def _clean_unicode(s: str) -> str:
-    text = " ".join(_normalize("NFKC", s).translate(_CLEAN_TABLE).split())
+    text = _normalize("NFKC", s)
+    if _CLEAN_GUARD.search(text):
+        text = text.translate(_CLEAN_TABLE)
+    text = " ".join(text.split())
     return text if _is_normalized("NFKC", text) else _renormalise(text, _clean_once)
 
 
@@ -123,7 +140,9 @@ def name_key(s: str | None) -> str:
     """Return the comparison form of a name: cleaned, no spaces or punctuation, ASCII lower case."""
     if not s:
         return ""
-    key = _normalize("NFKC", s).translate(_NAME_KEY_TABLE)
+    key = _normalize("NFKC", s)
+    if _NAME_KEY_GUARD.search(key):
+        key = key.translate(_NAME_KEY_TABLE)
     return key if key.isascii() or _is_normalized("NFKC", key) else _renormalise(key, _name_key_once)
 
 
@@ -139,7 +158,9 @@ def person_name_key(s: str | None) -> str:
     """
     if not s:
         return ""
-    key = _normalize("NFKC", s).translate(_PERSON_KEY_TABLE)
+    key = _normalize("NFKC", s)
+    if _PERSON_KEY_GUARD.search(key):
+        key = key.translate(_PERSON_KEY_TABLE)
     return key if key.isascii() or _is_normalized("NFKC", key) else _renormalise(key, _person_key_once)
 
 
@@ -580,6 +601,7 @@ _SPLIT_TABLE: dict[int, str | None] = {
     ord("["): "(", ord("]"): ")", ord("【"): "(", ord("】"): ")", ord("〔"): "(", ord("〕"): ")",
     ord("﹝"): "(", ord("﹞"): ")", ord("〖"): "(", ord("〗"): ")", ord("{"): "(", ord("}"): ")",
 }  # fmt: skip
+_SPLIT_GUARD = translate_guard(_SPLIT_TABLE)
 _CJK_SPACE = re.compile(r" (?=[^\x00-\x7f])|(?<=[^\x00-\x7f]) ")
 _BRACKETED = re.compile(r"\(([^()]{2,16})\)")
 
@@ -591,15 +613,22 @@ class _Reading:
     short: bool  # matched by its short name
 
 
+# One step of a region chain: (display name, code, matched by short name only, matched text).
+_Step = tuple[str, str, bool, str]
+
+
 @dataclass(frozen=True, slots=True)
 class _Tables:
     regions: dict[str, tuple[_Reading, ...]]
     region_lengths: dict[str, tuple[int, ...]]  # first character → candidate lengths, longest first
     industries: frozenset[str]
-    industry_lengths: tuple[int, ...]
+    industry_lengths: dict[str, tuple[int, ...]]  # last character → candidate lengths, longest first
     forms: frozenset[str]
-    form_lengths: tuple[int, ...]
+    form_lengths: dict[str, tuple[int, ...]]  # last character → candidate lengths, longest first
     branch: re.Pattern[str]
+    # (region key, context, bracketed) → the step it gives, or None: filled as names are
+    # split; bounded by the region keys times the contexts they occur in
+    steps: dict[tuple[str, str, bool], _Step | None] = field(default_factory=dict, compare=False)
 
 
 def _short_name(name: str) -> str:
@@ -627,6 +656,11 @@ def _lengths_by_first(words: Iterable[str]) -> dict[str, tuple[int, ...]]:
     for word in words:
         by_first.setdefault(word[0], set()).add(len(word))
     return {c: tuple(sorted(lengths, reverse=True)) for c, lengths in by_first.items()}
+
+
+def _lengths_by_last(words: Iterable[str]) -> dict[str, tuple[int, ...]]:
+    # a suffix word must end with the body's last character: only those lengths are tried
+    return _lengths_by_first(word[::-1] for word in words)
 
 
 @cache
@@ -664,9 +698,9 @@ def _tables() -> _Tables:
         regions=frozen,
         region_lengths=_lengths_by_first(frozen),
         industries=industries,
-        industry_lengths=tuple(sorted({len(w) for w in industries}, reverse=True)),
+        industry_lengths=_lengths_by_last(industries),
         forms=forms,
-        form_lengths=tuple(sorted({len(w) for w in forms}, reverse=True)),
+        form_lengths=_lengths_by_last(forms),
         branch=branch,
     )
 
@@ -689,9 +723,7 @@ def _short_at_start(reading: _Reading, key: str) -> bool:
     return len(key) >= 3
 
 
-def _match_regions(
-    t: _Tables, text: str, context: str, bracketed: bool, keep: int
-) -> tuple[int, list[tuple[str, str, bool, str]]]:
+def _match_regions(t: _Tables, text: str, context: str, bracketed: bool, keep: int) -> tuple[int, list[_Step]]:
     """Match a chain of regions at the start of ``text`` leaving at least ``keep`` characters.
 
     Returns the characters consumed and, per region, (display name, code, matched by short
@@ -701,44 +733,56 @@ def _match_regions(
     the one before.
     """
     pos, limit, found = 0, len(text) - keep, []
+    regions, steps = t.regions, t.steps
     while pos < limit:
-        match = None
+        step = None
         for length in t.region_lengths.get(text[pos], ()):
             if length > limit - pos:
                 continue
             key = text[pos : pos + length]
-            readings = t.regions.get(key)
+            readings = regions.get(key)
             if not readings:
                 continue
-            if context:
-                cands = [r for r in readings if len(r.code) > len(context) and r.code.startswith(context)]
-            elif bracketed:
-                cands = list(readings)
+            # the step depends on the key and the context only: work it out once per pair
+            cache_key = (key, context, bracketed)
+            if cache_key in steps:
+                step = steps[cache_key]
             else:
-                cands = [r for r in readings if not r.short or _short_at_start(r, key)]
-            if cands:
-                match = (length, cands)
+                step = steps[cache_key] = _region_step(readings, key, context, bracketed)
+            if step is not None:
                 break
-        if match is None:
+        if step is None:
             break
-        length, cands = match
-        if len(cands) > 1:  # prefer the highest level: 吉林 is the province before the city
-            top = min(len(r.code) for r in cands)
-            cands = [r for r in cands if len(r.code) == top]
-        code = _common_code([r.code for r in cands])
-        matched = text[pos : pos + length]
-        display = cands[0].name if len(cands) == 1 else matched
-        found.append((display, code, all(r.short for r in cands), matched))
-        pos += length
-        if not code:
+        found.append(step)
+        pos += len(step[3])
+        if not step[1]:
             break
-        context = code
+        context = step[1]
     return pos, found
 
 
-def _suffix(body: str, words: frozenset[str], lengths: tuple[int, ...], keep: int) -> str:
+def _region_step(readings: tuple[_Reading, ...], key: str, context: str, bracketed: bool) -> _Step | None:
+    """The step ``key`` gives below ``context`` (None when none of its readings may be meant)."""
+    if context:
+        cands = [r for r in readings if len(r.code) > len(context) and r.code.startswith(context)]
+    elif bracketed:
+        cands = list(readings)
+    else:
+        cands = [r for r in readings if not r.short or _short_at_start(r, key)]
+    if not cands:
+        return None
+    if len(cands) > 1:  # prefer the highest level: 吉林 is the province before the city
+        top = min(len(r.code) for r in cands)
+        cands = [r for r in cands if len(r.code) == top]
+    code = _common_code([r.code for r in cands])
+    display = cands[0].name if len(cands) == 1 else key
+    return display, code, all(r.short for r in cands), key
+
+
+def _suffix(body: str, words: frozenset[str], lengths: dict[str, tuple[int, ...]], keep: int) -> str:
+    """The longest word of ``words`` that ends ``body`` leaving at least ``keep`` characters."""
     n = len(body)
-    for length in lengths:
+    for length in lengths.get(body[-1], ()) if body else ():
         if n - length >= keep and body[n - length :] in words:
             return body[n - length :]
     return ""
@@ -755,7 +799,9 @@ def split_org_name(name: str) -> OrgNameParts:
     looking for the same firm under another region or legal form.
     """
     t = _tables()
-    body = clean_text(name).translate(_SPLIT_TABLE)
+    body = clean_text(name)
+    if _SPLIT_GUARD.search(body):
+        body = body.translate(_SPLIT_TABLE)
     if " " in body and not body.isascii():
         body = _CJK_SPACE.sub("", body)
 

@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
+import string
+from collections.abc import Callable
 
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from graph.identifiers import (
+    _ID_WEIGHTS,
+    _ORG_WEIGHTS,
+    _USCC_WEIGHTS,
     NO_CODE,
     REGISTRATION_AUTHORITIES,
     USCC_ALPHABET,
+    IdCheck,
+    UsccCheck,
     UsccParts,
+    _reference_org_code_check_char,
+    _reference_resident_id_check_char,
+    _reference_uscc_check_char,
     check_resident_id,
     check_uscc,
     decode_uscc,
@@ -395,3 +405,185 @@ def test_checks_never_raise(raw: str) -> None:
     assert not (resident.valid and resident.masked)
     if resident.valid:
         assert resident.number.isascii() and resident.number[:17].isdigit()
+
+
+# ---------------------------------------------------------------------------------------
+# fast paths against the straightforward implementations
+# ---------------------------------------------------------------------------------------
+# check_uscc / check_resident_id and the check characters are computed with int() in a
+# chosen base (see the note in graph.identifiers); these tests hold them to the standards
+# written out plainly, character by character, over generated input of every kind.
+
+# characters that exercise every branch: the alphabet, letters it leaves out (I O S V Z),
+# lower case, full-width forms, non-ASCII digits, the mask, separators and punctuation
+ODD_CHARS = USCC_ALPHABET + "IOSVZ" + "abcxyz" + "０９ＡＬｌ" + "٣३" + "*＊" + " -_\u3000\t." + "中"
+odd_text = st.text(alphabet=ODD_CHARS, max_size=22)
+
+
+def _outcome(f: Callable[[str], object], text: str) -> object:
+    """The value of ``f(text)`` or the type of the exception it raises."""
+    try:
+        return f(text)
+    except Exception as exc:  # noqa: BLE001 - the exception type is what is compared
+        return type(exc)
+
+
+def _plain_uscc_check_char(first17: str) -> str:
+    total = sum(USCC_ALPHABET.index(c) * pow(3, i, 31) for i, c in enumerate(first17))
+    return USCC_ALPHABET[(31 - total % 31) % 31]
+
+
+def _plain_org_code_check_char(body8: str) -> str:
+    values = [ord(c) - 48 if c.isdigit() else ord(c) - 55 for c in body8]
+    value = 11 - sum(v * w for v, w in zip(values, (3, 7, 9, 10, 5, 8, 4, 2), strict=True)) % 11
+    return {10: "X", 11: "0"}.get(value, str(value))
+
+
+def _plain_resident_id_check_char(first17: str) -> str:
+    total = sum((ord(c) - 48) * pow(2, 17 - i, 11) for i, c in enumerate(first17))
+    return "10X98765432"[total % 11]
+
+
+def _plain_check_uscc(raw: str) -> UsccCheck:
+    """check_uscc as it was written before the fast paths (the reference)."""
+    code = normalise_code(raw)
+    if code == NO_CODE:
+        return UsccCheck(code, False, "无代码占位符 (no-code placeholder)", no_code=True)
+    if len(code) != 18:
+        return UsccCheck(code, False, f"长度应为18位,实为{len(code)}位 (length {len(code)}, expected 18)")
+    bad = [c for c in code if c not in USCC_ALPHABET]
+    if bad:
+        return UsccCheck(code, False, f"含非法字符 {''.join(bad)} (characters outside the GB 32100 alphabet)")
+    if code[0] not in REGISTRATION_AUTHORITIES:
+        return UsccCheck(code, False, f"登记管理部门代码 {code[0]} 无效 (unknown registration authority)")
+    expected = _plain_uscc_check_char(code[:17])
+    if code[17] != expected:
+        return UsccCheck(code, False, f"校验码应为 {expected} (check character should be {expected})")
+    body = code[8:16]
+    if any(not (c.isdigit() or "A" <= c <= "Z") for c in body):
+        return UsccCheck(code, False, "组织机构代码含非法字符 (bad organisation code)")
+    org_check = _plain_org_code_check_char(body)
+    if code[16] != org_check:
+        return UsccCheck(
+            code, False, f"组织机构代码校验码应为 {org_check} (organisation-code check should be {org_check})"
+        )
+    return UsccCheck(code, True)
+
+
+def _plain_check_resident_id(raw: str, today: dt.date) -> IdCheck:
+    """check_resident_id as it was written before the fast paths (the reference)."""
+    number = normalise_code(raw)
+    if len(number) != 18:
+        return IdCheck(number, False, f"长度应为18位,实为{len(number)}位 (length {len(number)}, expected 18)")
+    if any(c == "*" for c in number):
+        revealed_ok = number.isascii() and all(
+            c.isdigit() or c == "*" or (i == 17 and c == "X") for i, c in enumerate(number)
+        )
+        if not revealed_ok:
+            return IdCheck(number, False, "遮蔽号码含非法字符 (masked number with bad characters)")
+        return IdCheck(number, False, "号码已遮蔽 (masked number)", masked=True)
+    if not number.isascii() or not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+        return IdCheck(number, False, "含非数字字符 (non-digit characters)")
+    try:
+        birth = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        return IdCheck(number, False, f"出生日期 {number[6:14]} 无效 (invalid birth date)")
+    if birth.year < 1870 or birth > today:
+        return IdCheck(number, False, f"出生日期 {number[6:14]} 不合理 (birth date out of range)")
+    expected = _plain_resident_id_check_char(number[:17])
+    if number[17] != expected:
+        return IdCheck(number, False, f"校验码应为 {expected} (check digit should be {expected})")
+    return IdCheck(number, True)
+
+
+def test_weights_are_the_powers_the_fast_paths_rely_on() -> None:
+    # GB 32100: 3**i mod 31 and 34 ≡ 3; GB 11714: 2 * 35**(7 - i) mod 11; GB 11643: 2 * 13**(16 - i) mod 11
+    assert _USCC_WEIGHTS == tuple(pow(34, i, 31) for i in range(17))
+    assert _ORG_WEIGHTS == tuple(2 * pow(35, 7 - i, 11) % 11 for i in range(8))
+    assert _ID_WEIGHTS == tuple(2 * pow(13, 16 - i, 11) % 11 for i in range(17))
+
+
+def test_uscc_alphabet_is_within_what_gb_11714_allows() -> None:
+    # check_uscc relies on it to leave out the organisation-code character check
+    assert set(USCC_ALPHABET) <= set(string.digits + string.ascii_uppercase)
+    assert "Z" not in USCC_ALPHABET  # and the base-35 organisation check on it
+
+
+check_char_cases = st.one_of(
+    st.text(alphabet=USCC_ALPHABET, min_size=17, max_size=17),
+    st.text(alphabet="0123456789", min_size=17, max_size=17),
+    st.text(alphabet=string.digits + string.ascii_uppercase, min_size=8, max_size=8),
+    st.text(alphabet=USCC_ALPHABET, min_size=8, max_size=8),
+    st.text(alphabet=ODD_CHARS, min_size=8, max_size=8),
+    st.text(alphabet=ODD_CHARS, min_size=17, max_size=17),
+    odd_text,
+)
+
+
+@given(check_char_cases)
+def test_uscc_check_char_matches_reference(text: str) -> None:
+    assert _outcome(uscc_check_char, text) == _outcome(_reference_uscc_check_char, text)
+    if len(text) == 17 and set(text) <= set(USCC_ALPHABET):
+        assert uscc_check_char(text) == _plain_uscc_check_char(text)
+
+
+@given(check_char_cases)
+def test_org_code_check_char_matches_reference(text: str) -> None:
+    assert _outcome(org_code_check_char, text) == _outcome(_reference_org_code_check_char, text)
+    if len(text) == 8:
+        assert org_code_check_char(text) == _plain_org_code_check_char(text)
+
+
+@given(check_char_cases)
+def test_resident_id_check_char_matches_reference(text: str) -> None:
+    assert _outcome(resident_id_check_char, text) == _outcome(_reference_resident_id_check_char, text)
+    if len(text) == 17:
+        assert resident_id_check_char(text) == _plain_resident_id_check_char(text)
+
+
+def _variants(code: str, data: st.DataObject) -> str:
+    """``code`` as files write it: lower case, full-width, masked, a character changed…"""
+    how = data.draw(st.sampled_from(["same", "lower", "full", "mask", "change", "cut", "grow", "spaced"]))
+    if how == "lower":
+        return code.lower()
+    if how == "full":
+        return code.translate(FULL_WIDTH)
+    if how == "mask":
+        hidden = data.draw(st.sets(st.integers(0, len(code) - 1), min_size=1))
+        return "".join("*" if i in hidden else c for i, c in enumerate(code))
+    if how == "change":
+        position = data.draw(st.integers(0, len(code) - 1))
+        return code[:position] + data.draw(st.sampled_from(ODD_CHARS)) + code[position + 1 :]
+    if how == "cut":
+        return code[: data.draw(st.integers(0, len(code) - 1))]
+    if how == "grow":
+        return code + data.draw(st.sampled_from(ODD_CHARS))
+    if how == "spaced":
+        return " ".join([code[:6], code[6:]])
+    return code
+
+
+@given(uscc_parts(), st.data())
+def test_check_uscc_matches_reference_on_made_codes(parts: tuple[str, str, str, str], data: st.DataObject) -> None:
+    raw = _variants(make_uscc(*parts), data)
+    assert check_uscc(raw) == _plain_check_uscc(raw)
+
+
+@given(st.one_of(odd_text, st.text(max_size=20), st.just(NO_CODE), st.text(alphabet=USCC_ALPHABET, min_size=18, max_size=18)))
+def test_check_uscc_matches_reference_on_any_text(raw: str) -> None:
+    assert check_uscc(raw) == _plain_check_uscc(raw)
+
+
+@given(divisions, birth_dates, st.integers(0, 999), st.data())
+def test_check_resident_id_matches_reference_on_made_ids(
+    division: str, birth: dt.date, sequence: int, data: st.DataObject
+) -> None:
+    raw = _variants(make_resident_id(division, birth, sequence), data)
+    today = dt.date.today()
+    assert check_resident_id(raw, today) == _plain_check_resident_id(raw, today)
+
+
+@given(st.one_of(odd_text, st.text(max_size=20), st.text(alphabet="0123456789X*", min_size=18, max_size=18)))
+def test_check_resident_id_matches_reference_on_any_text(raw: str) -> None:
+    today = dt.date.today()
+    assert check_resident_id(raw, today) == _plain_check_resident_id(raw, today)

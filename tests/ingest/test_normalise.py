@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import unicodedata
+from collections.abc import Callable
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from graph import textkey
+from graph.textkey import translate_guard
 from ingest import normalise as nz
 from ingest.normalise import (
     OrgNameParts,
@@ -669,3 +674,192 @@ def test_normalise_email(raw: str | None, expected: str) -> None:
 )
 def test_normalise_address(raw: str | None, expected: str) -> None:
     assert normalise_address(raw) == expected
+
+
+# ---------------------------------------------------------------------------------------
+# fast paths against the straightforward implementations
+# ---------------------------------------------------------------------------------------
+# clean_text and the name keys skip str.translate when a guard pattern finds nothing to
+# translate; split_org_name remembers region steps and tries suffix lengths by the last
+# character. These tests hold them to the plain versions over generated input.
+
+# traditional, full-width, invisible, control, whitespace, bracket and punctuation characters
+_ODD_TEXT = (
+    "鑫源商貿鄭州發展有限公司嚴實際控制人張買提·•.．ＡＢＣａｂ１２３abcXYZ019 \u3000\u00a0\t\n\r\x0b\x1c"
+    "\u200b\u200d\ufeff\u00ad\x00\x07\x7f()（）[]【】〔〕{}《》-—_/\\'\"，,。e\u0301\U00020000\U0002f800"
+)
+odd_text = st.text(alphabet=_ODD_TEXT, max_size=30) | st.text(max_size=30)
+
+
+def _plain_clean_text(s: str | None) -> str:
+    if not s:
+        return ""
+    if s.isascii():
+        return " ".join(s.translate(nz._DELETE_ALWAYS).split())
+    text = " ".join(unicodedata.normalize("NFKC", s).translate(nz._CLEAN_TABLE).split())
+    return text if unicodedata.is_normalized("NFKC", text) else nz._renormalise(text, nz._clean_once)
+
+
+def _plain_key(s: str | None, table: dict[int, str | None], once: Callable[[str], str]) -> str:
+    if not s:
+        return ""
+    key = unicodedata.normalize("NFKC", s).translate(table)
+    return key if key.isascii() or unicodedata.is_normalized("NFKC", key) else nz._renormalise(key, once)
+
+
+def test_whitespace_is_every_character_isspace_accepts() -> None:
+    assert nz._WHITESPACE == "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
+
+
+@pytest.mark.parametrize("table", ["_TS", "_CLEAN_TABLE", "_NAME_KEY_TABLE", "_PERSON_KEY_TABLE", "_SPLIT_TABLE"])
+def test_translate_guards_find_every_character_their_table_maps(table: str) -> None:
+    mapped = getattr(nz, table)
+    guard = translate_guard(mapped)
+    assert all(guard.search(chr(c)) for c in mapped)
+    assert guard.search("\U00010000") and guard.search("\U0010ffff")  # beyond the BMP: always translated
+    unmapped = [chr(c) for c in range(0x10000) if c not in mapped and not 0xD800 <= c < 0xE000]
+    assert not guard.search("".join(unmapped))
+
+
+@given(odd_text)
+@example("鑫源\u200b商贸")
+@example("e\u200b\u0301")
+def test_clean_text_matches_reference(text: str) -> None:
+    assert clean_text(text) == _plain_clean_text(text)
+
+
+@given(odd_text)
+def test_name_keys_and_simplified_match_reference(text: str) -> None:
+    assert name_key(text) == _plain_key(text, nz._NAME_KEY_TABLE, nz._name_key_once)
+    assert person_name_key(text) == _plain_key(text, nz._PERSON_KEY_TABLE, nz._person_key_once)
+    assert to_simplified(text) == text.translate(nz._TS)
+    assert textkey.to_simplified(text) == text.translate(textkey.ts_table())
+
+
+def _plain_match_regions(
+    t: Any, text: str, context: str, bracketed: bool, keep: int
+) -> tuple[int, list[tuple[str, str, bool, str]]]:
+    """_match_regions as it was written before the step cache (the reference)."""
+    pos, limit, found = 0, len(text) - keep, []
+    while pos < limit:
+        match = None
+        for length in t.region_lengths.get(text[pos], ()):
+            if length > limit - pos:
+                continue
+            key = text[pos : pos + length]
+            readings = t.regions.get(key)
+            if not readings:
+                continue
+            if context:
+                cands = [r for r in readings if len(r.code) > len(context) and r.code.startswith(context)]
+            elif bracketed:
+                cands = list(readings)
+            else:
+                cands = [r for r in readings if not r.short or nz._short_at_start(r, key)]
+            if cands:
+                match = (length, cands)
+                break
+        if match is None:
+            break
+        length, cands = match
+        if len(cands) > 1:
+            top = min(len(r.code) for r in cands)
+            cands = [r for r in cands if len(r.code) == top]
+        code = nz._common_code([r.code for r in cands])
+        matched = text[pos : pos + length]
+        display = cands[0].name if len(cands) == 1 else matched
+        found.append((display, code, all(r.short for r in cands), matched))
+        pos += length
+        if not code:
+            break
+        context = code
+    return pos, found
+
+
+def _plain_suffix(body: str, words: frozenset[str], keep: int) -> str:
+    n = len(body)
+    for length in sorted({len(w) for w in words}, reverse=True):
+        if n - length >= keep and body[n - length :] in words:
+            return body[n - length :]
+    return ""
+
+
+def _plain_split_org_name(name: str) -> OrgNameParts:
+    """split_org_name as it was written before the fast paths (the reference)."""
+    t = nz._tables()
+    body = _plain_clean_text(name).translate(nz._SPLIT_TABLE)
+    if " " in body and not body.isascii():
+        body = nz._CJK_SPACE.sub("", body)
+    branch = ""
+    if body.endswith(nz.BRANCH_WORDS):
+        m = t.branch.fullmatch(body)
+        if m and m[1] and m[2]:
+            body, branch = m[1], m[2]
+    legal_form = _plain_suffix(body, t.forms, 1)
+    if len(legal_form) == 1 and len(body) < 3:
+        legal_form = ""
+    if legal_form:
+        body = body[: -len(legal_form)]
+    consumed, regions = _plain_match_regions(t, body, "", False, 1)
+    in_prefix = len(regions)
+    body = body[consumed:]
+    if "(" in body:
+        for m in nz._BRACKETED.finditer(body):
+            content = m[1]
+            context = regions[-1][1] if regions else ""
+            used, inner = _plain_match_regions(t, content, context, True, 0)
+            if inner and used == len(content):
+                regions.extend(inner)
+                body = body[: m.start()] + body[m.end() :]
+                break
+    industry = ""
+    while True:
+        word = _plain_suffix(body, t.industries, 2 if industry else 0)
+        if not word:
+            break
+        industry = word + industry
+        body = body[: -len(word)]
+    if not body and in_prefix == len(regions) and regions and regions[-1][2]:
+        body = regions.pop()[3]
+    region = "".join(r[0] for r in regions)
+    region_code = next((r[1] for r in reversed(regions) if r[1]), "")
+    return OrgNameParts(region, region_code, body, industry, legal_form, branch, body + industry)
+
+
+_region_keys = st.deferred(lambda: st.sampled_from(sorted(nz._tables().regions)))
+_name_piece = st.one_of(
+    _region_keys,
+    _region_keys.map(lambda k: f"({k})"),
+    _region_keys.map(lambda k: f"【{k}】"),
+    st.sampled_from(nz.INDUSTRY_WORDS),
+    st.sampled_from(nz.LEGAL_FORMS),
+    st.sampled_from(nz.BRANCH_WORDS),
+    st.text(alphabet=TRADE_CHARS + "阿里巴巴白银東方金水鄭發 （）()[]〔〕ABCab1\u200b", min_size=1, max_size=4),
+)
+
+
+@given(st.lists(_name_piece, min_size=1, max_size=6).map("".join))
+@example("河南省郑州市金水区鑫源商贸有限公司郑州分公司")
+@example("鑫源商贸(鼓楼)有限公司")
+@example("北京科技有限公司")
+@example("吉林吉林市鑫源商贸有限公司")
+def test_split_org_name_matches_reference(name: str) -> None:
+    assert split_org_name(name) == _plain_split_org_name(name)
+
+
+
+def test_region_step_cache_holds_what_the_reference_matches() -> None:
+    t = nz._tables()
+    for name in ["河南省郑州市金水区鑫源商贸有限公司", "鑫源商贸(鼓楼)有限公司", "吉林吉林市鑫源有限公司", "金水鑫源有限公司"]:
+        split_org_name.__wrapped__(name)
+    assert t.steps
+    for (key, context, bracketed), step in t.steps.items():
+        # matching the key alone tries the whole key first: its step, or a shorter region when it has none
+        found = _plain_match_regions(t, key, context, bracketed, 0)[1]
+        expected = found[0] if found and found[0][3] == key else None
+        assert step == expected, (key, context, bracketed)
+
+
+@given(odd_text)
+def test_split_org_name_matches_reference_on_any_text(name: str) -> None:
+    assert split_org_name(name) == _plain_split_org_name(name)
