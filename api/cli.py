@@ -43,7 +43,7 @@ def main() -> None:
 @BACKEND_OPTION
 @click.option("--kind", default=None, help="Force the layout (registrations, shareholders, …) instead of recognising it.")
 @click.option("--mapping", type=click.Path(exists=True, dir_okay=False), default=None, help="Site header mapping (JSON).")
-@click.option("--batch-rows", default=5000, show_default=True, help="Rows per atomic batch.")
+@click.option("--batch-rows", default=20000, show_default=True, help="Rows per atomic batch.")
 @click.option("--force", is_flag=True, help="Re-read files already ingested completely.")
 @click.option("--rejections", "rejections_out", type=click.Path(dir_okay=False), default=None,
               help="Write this run's rejection report to a CSV file.")

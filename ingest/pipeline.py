@@ -109,7 +109,7 @@ def ingest_paths(
     *,
     kind: str | None = None,
     mapping: SiteMapping | None = None,
-    batch_rows: int = 5000,
+    batch_rows: int = 20000,
     progress: bool = True,
     force: bool = False,
     note: str = "",
