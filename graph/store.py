@@ -162,6 +162,11 @@ class View(Protocol):
     ) -> list[Link]:
         """Return the links touching ``key`` (``out``: key is src, ``in``: key is dst)."""
 
+    def linked(self, keys: Iterable[str], *, direction: str = "both") -> dict[str, set[str]]:
+        """For each key, the keys of the parties at the other end of its links (any date), named
+        as :meth:`links` names them (aliases followed on both ends): a bulk form of ``links``
+        for callers that need only who is linked, such as identity resolution."""
+
     def link(self, link_id: str) -> Link | None:
         """Return one link by id."""
 

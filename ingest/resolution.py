@@ -12,9 +12,7 @@ that no longer holds (a second candidate appeared) is dropped.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, cast
 
 from graph.identifiers import masked_matches
 from graph.model import ORGANISATION_KINDS, Alias, Flag, PartyKind
@@ -35,19 +33,6 @@ class ResolutionSummary:
     org_codes: int = 0
     org_codes_resolved: int = 0
     dropped: int = 0
-
-
-def _linked(view: Any, keys: Iterable[str], direction: str) -> dict[str, set[str]]:
-    """For each key, the parties at the other end of its links (aliases followed), in one
-    call where the store offers it, else one ``links`` call per key."""
-    bulk = getattr(view, "linked", None)
-    if bulk is not None:
-        return cast(dict[str, set[str]], bulk(keys, direction=direction))
-    out: dict[str, set[str]] = {}
-    for key in dict.fromkeys(keys):
-        me = (key, view.resolve(key))
-        out[key] = {link.dst if link.src in me else link.src for link in view.links(key, direction=direction)}
-    return out
 
 
 def resolve_identities(store: GraphStore, run_id: str) -> ResolutionSummary:
@@ -77,9 +62,9 @@ def resolve_identities(store: GraphStore, run_id: str) -> ResolutionSummary:
 
     # the firms each name-only person is tied to, and the people in those firms: two bulk
     # look-ups (one call per party and firm took most of an ingest's end at 100k firms)
-    tied = _linked(view, [p.key for p in name_only], "both")
+    tied = view.linked([p.key for p in name_only], direction="both")
     firms_of = {p.key: tied[p.key] | ({p.attrs["context"]} if p.attrs.get("context") else set()) for p in name_only}
-    members = _linked(view, {f for firms in firms_of.values() for f in firms}, "in")
+    members = view.linked({f for firms in firms_of.values() for f in firms}, direction="in")
     people = view.parties({m for ms in members.values() for m in ms if m.startswith("per:")})
     for p in name_only:
         summary.name_only += 1

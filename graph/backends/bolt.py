@@ -28,7 +28,7 @@ import random
 import threading
 import time
 import uuid
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
@@ -871,6 +871,18 @@ class BoltView:
         rows = self.q(statement, keys=[self.resolve(key)], **_filter_params(as_of, kinds))
         found = {r[0]: _link(r) for r in rows}
         return self._resolved_links(sorted(found.values(), key=_link_order))
+
+    def linked(self, keys: Iterable[str], *, direction: str = "both") -> dict[str, set[str]]:
+        """For each key, the parties at the other end of its links, as :meth:`links` would name
+        them (aliases followed on both ends), in one statement per piece of keys."""
+        if direction not in ("both", "in", "out"):
+            raise InvalidInput(f"direction must be both, in or out, not {direction!r}", field="direction")
+        keys = list(dict.fromkeys(keys))
+        resolved = self._resolve_many(keys)
+        ends: dict[str, set[str]] = defaultdict(set)
+        for key, other in self.store.query_pieces(cy.linked(direction), "keys", sorted(set(resolved.values()))):
+            ends[key].add(other)
+        return {k: set(ends.get(resolved[k], ())) for k in keys}
 
     def _resolved_links(self, links: list[Link]) -> list[Link]:
         """The links with unresolved endpoints shown as the parties they resolve to."""

@@ -393,6 +393,16 @@ def links_of(direction: str, as_of: bool, kinds: bool) -> str:
     return f"{_WITH_ALIASES}MATCH {_PATTERNS[direction]}\n{link_filter(as_of, kinds)}\nRETURN {LINK_COLUMNS}"
 
 
+def linked(direction: str) -> str:
+    """For each of ``$keys`` (and its aliases), the resolved key at the other end of each of
+    its links in ``direction``."""
+    return (
+        f"{_WITH_ALIASES}MATCH {_PATTERNS[direction]}\n"
+        "OPTIONAL MATCH (b:Alias {unresolved: o.key})\n"
+        "RETURN DISTINCT k, coalesce(b.resolved, o.key)"
+    )
+
+
 def expand(as_of: bool, kinds: bool) -> str:
     """One BFS hop: the links of the frontier ``$keys`` and the resolved key at their other end."""
     return (

@@ -1,15 +1,13 @@
-"""``EmbeddedView.linked`` (the bulk neighbour look-up identity resolution uses) names the
-same parties as one ``links`` call per key would, aliases followed on both ends."""
+"""``View.linked`` (the bulk neighbour look-up identity resolution uses) names the same
+parties as one ``links`` call per key would, aliases followed on both ends, on every backend."""
 
 from __future__ import annotations
 
-from graph.backends.memory import open_store
 from graph.model import Alias, Flag, LinkKind, Party, PartyKind
 from tests.factories import firm, link, person
 
 
-def test_linked_agrees_with_links(tmp_path):
-    store = open_store(tmp_path / "s.sqlite")
+def test_linked_agrees_with_links(store):
     a, b = firm("郑州市鑫源商贸有限公司"), firm("洛阳市宏达建筑工程有限公司")
     p, q = person("张伟"), person("李娜")
     u = Party("unr:zhang-wei-in-a", PartyKind.UNRESOLVED, "张伟", flags=frozenset({Flag.NAME_ONLY}))
@@ -31,4 +29,3 @@ def test_linked_agrees_with_links(tmp_path):
             one_by_one = {lk.dst if lk.src in me else lk.src for lk in view.links(key, direction=direction)}
             assert bulk[key] == one_by_one, (key, direction)
     assert view.linked([b.key], direction="in")[b.key] == {p.key, a.key}  # the alias shows as the person
-    store.close()
