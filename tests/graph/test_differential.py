@@ -168,8 +168,18 @@ def _sample(view: Any, size: int, seed: int) -> list[str]:
 def _differences(reference: dict[str, Any], other: dict[str, Any]) -> list[str]:
     out = []
     for name in reference:
-        if reference[name] != other.get(name):
-            out.append(f"{name}:\n  memory: {str(reference[name])[:600]}\n  bolt:   {str(other.get(name))[:600]}")
+        mine, theirs = reference[name], other.get(name)
+        if mine == theirs:
+            continue
+        if isinstance(mine, list) and isinstance(theirs, list):
+            # long lists: what one side has and the other lacks, not the heads of both
+            have_m, have_b = set(map(repr, mine)), set(map(repr, theirs))
+            only_m = sorted(have_m - have_b)[:3]
+            only_b = sorted(have_b - have_m)[:3]
+            out.append(f"{name} ({len(mine)} vs {len(theirs)} items):\n  only memory: {str(only_m)[:1500]}\n"
+                       f"  only bolt:   {str(only_b)[:1500]}")
+        else:
+            out.append(f"{name}:\n  memory: {str(mine)[:600]}\n  bolt:   {str(theirs)[:600]}")
     return out
 
 
