@@ -38,7 +38,11 @@ UPSERT_PARTY = """INSERT INTO parties(key, kind, name, code, region, start, end,
                   THEN parties.flags ELSE parties.flags || ',' || excluded.flags END,
      attrs = CASE WHEN excluded.primary_rank > parties.primary_rank OR parties.attrs IS NULL
                   THEN COALESCE(excluded.attrs, parties.attrs) ELSE parties.attrs END,
-     primary_rank = MAX(parties.primary_rank, excluded.primary_rank)
+     primary_rank = MAX(parties.primary_rank, excluded.primary_rank),
+     -- a placeholder made for a link end has no provenance: the first fact describing it gives it
+     src = COALESCE(parties.src, excluded.src),
+     row = COALESCE(parties.row, excluded.row),
+     run = COALESCE(parties.run, excluded.run)
 """
 
 UPSERT_NAME = """INSERT INTO names(party, name, nkey, start, end, src, row, run) VALUES (?,?,?,?,?,?,?,?)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from graph.model import Alias, Flag, LinkKind, NameFact, Party, PartyKind, RecordKind, Rejection
+from graph.model import Alias, Flag, LinkKind, NameFact, Party, PartyKind, RecordKind, Rejection, Source
 from tests.factories import d, firm, link, person, record
 
 
@@ -216,6 +216,19 @@ def test_search_masked_code(store):
     a, b, c, p, q, r, _ = _small_graph(store)
     masked = p.code[:4] + "*" * 10 + p.code[-4:]
     assert p.key in [h.party.key for h in store.view().search(masked)]
+
+
+def test_a_placeholder_takes_the_provenance_of_the_first_fact_that_describes_it(store):
+    a, b, *_ = _small_graph(store)
+    later = firm("厦门市鹭岛贸易有限公司")  # first seen only as the end of a link
+    with store.writer() as w:
+        w.put_links([link(LinkKind.SHAREHOLDER, a, later.key, "2020-01-01", ratio=0.2)])
+    assert store.view().party(later.key).source is None
+    described = Party(later.key, PartyKind.ENTERPRISE, later.name, later.code, source=Source("名单.csv", 7, "run-9"))
+    with store.writer("run-9") as w:
+        w.put_parties([described])
+    stored = store.view().party(later.key)
+    assert (stored.name, stored.source) == (later.name, Source("名单.csv", 7, "run-9"))
 
 
 def test_search_by_an_invalid_code_finds_the_party_that_carries_it(store):
