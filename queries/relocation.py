@@ -380,11 +380,7 @@ def _embedded_data(view: Any, since: dt.date | None) -> RelocationData:
 
     def ids_of(keys: Sequence[str]) -> np.ndarray:
         keys = [view.resolve(k) for k in keys]
-        found: dict[str, int] = {}
-        for i in range(0, len(keys), 900):
-            chunk = keys[i : i + 900]
-            q = ",".join("?" * len(chunk))
-            found.update(conn.execute(f"SELECT key, id FROM parties WHERE key IN ({q})", chunk).fetchall())
+        found = view.party_ids(keys)
         out = np.array([found.get(k, -1) for k in keys], dtype=np.int64)
         ok = (out >= 0) & (out < n)
         out[ok] = remap[out[ok]]
@@ -392,13 +388,8 @@ def _embedded_data(view: Any, since: dt.date | None) -> RelocationData:
         return out
 
     def keys_of(nodes: Sequence[int]) -> dict[int, str]:
-        out: dict[int, str] = {}
-        nodes = list(dict.fromkeys(int(x) for x in nodes))
-        for i in range(0, len(nodes), 900):
-            chunk = nodes[i : i + 900]
-            q = ",".join("?" * len(chunk))
-            out.update(conn.execute(f"SELECT id, key FROM parties WHERE id IN ({q})", chunk).fetchall())
-        return out
+        keys: dict[int, str] = view.party_keys(nodes)
+        return keys
 
     return RelocationData(
         n=n, r_src=remap[idx.src[r]], r_dst=remap[idx.dst[r]], r_kind=idx.kind[r].astype(np.int8),

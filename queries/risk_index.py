@@ -127,11 +127,7 @@ def _embedded_arrays(view: Any, token: Any) -> GraphArrays:
         if len(keys) == 1:  # one party per check: the plain look-up, not the batched one
             row = conn.execute("SELECT id FROM parties WHERE key = ?", (keys[0],)).fetchone()
             return np.array([remap[row[0]] if row is not None and 0 <= row[0] < n else -1], dtype=np.int64)
-        found: dict[str, int] = {}
-        for i in range(0, len(keys), 900):
-            chunk = keys[i : i + 900]
-            marks = ",".join("?" * len(chunk))
-            found.update(conn.execute(f"SELECT key, id FROM parties WHERE key IN ({marks})", chunk).fetchall())
+        found = view.party_ids(keys)
         out = np.array([found.get(k, -1) for k in keys], dtype=np.int64)
         ok = (out >= 0) & (out < n)
         out[ok] = remap[out[ok]]

@@ -662,11 +662,23 @@ class EmbeddedView:
         return out
 
     def _ids(self, keys: Iterable[str]) -> dict[str, int]:
+        """Row ids of the parties ``keys`` resolve to, by resolved key."""
+        return self.party_ids(self.resolve_many(keys).values())
+
+    def party_ids(self, keys: Iterable[str]) -> dict[str, int]:
+        """Row ids of the parties stored under ``keys`` (as given: aliases not followed)."""
         out: dict[str, int] = {}
-        keys = [self.resolve(k) for k in keys]
-        for chunk in _chunks(keys, 900):
+        for chunk in _chunks(list(dict.fromkeys(keys)), 900):
             marks = ",".join("?" * len(chunk))
             out.update(self.conn.execute(f"SELECT key, id FROM parties WHERE key IN ({marks})", chunk).fetchall())
+        return out
+
+    def party_keys(self, ids: Iterable[int]) -> dict[int, str]:
+        """Keys of the parties with these row ids."""
+        out: dict[int, str] = {}
+        for chunk in _chunks(list(dict.fromkeys(int(i) for i in ids)), 900):
+            marks = ",".join("?" * len(chunk))
+            out.update(self.conn.execute(f"SELECT id, key FROM parties WHERE id IN ({marks})", chunk).fetchall())
         return out
 
     def parties_by_name(self, name_keys: Iterable[str]) -> dict[str, list[Party]]:
@@ -750,7 +762,7 @@ class EmbeddedView:
         keys = list(dict.fromkeys(keys))
         out: dict[str, set[str]] = {k: set() for k in keys}
         resolved = self.resolve_many(keys)
-        ids = self._ids_of(set(resolved.values()))
+        ids = self.party_ids(resolved.values())
         wanted = [(k, ids[resolved[k]]) for k in keys if resolved[k] in ids]
         if not wanted:
             return out
@@ -767,23 +779,9 @@ class EmbeddedView:
             else:
                 ends = np.where(src == node, dst, src)
             others[key] = ends.tolist()
-        names = self._keys_of({n for ends in others.values() for n in ends})
+        names = self.party_keys(n for ends in others.values() for n in ends)
         for key, ends in others.items():
             out[key] = {names[n] for n in ends if n in names}
-        return out
-
-    def _ids_of(self, keys: Iterable[str]) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for chunk in _chunks(list(keys), 900):
-            marks = ",".join("?" * len(chunk))
-            out.update(self.conn.execute(f"SELECT key, id FROM parties WHERE key IN ({marks})", chunk).fetchall())
-        return out
-
-    def _keys_of(self, ids: Iterable[int]) -> dict[int, str]:
-        out: dict[int, str] = {}
-        for chunk in _chunks(list(ids), 900):
-            marks = ",".join("?" * len(chunk))
-            out.update(self.conn.execute(f"SELECT id, key FROM parties WHERE id IN ({marks})", chunk).fetchall())
         return out
 
     def links_by_id(self, link_ids: Iterable[str]) -> dict[str, Link]:
