@@ -491,7 +491,8 @@ def _stamps(reads: Any, batch: Batch, firms: set[str], pending: bool) -> dict[st
             _add_pending(batch, firms, changes)
         return {f: (parties.get(f), getattr(parties.get(f), "attrs", None), sorted(c.id for c in changes.get(f, [])))
                 for f in firms}
-    raw = stamp(firms)
+    # a firm registered in this batch is derived from the batch, not from its stored row
+    raw = stamp(firms, rows_of=[f for f in firms if f not in mine])
     extra: dict[str, set[str]] = defaultdict(set)
     if pending:
         for rec in batch.records:

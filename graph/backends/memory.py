@@ -525,16 +525,21 @@ class EmbeddedWriter:
                 out.append(view._record(r))
         return out
 
-    def derive_stamps(self, firms: Iterable[str]) -> dict[str, tuple[Any, frozenset[str]]]:
+    def derive_stamps(self, firms: Iterable[str], *, rows_of: Iterable[str] | None = None
+                      ) -> dict[str, tuple[Any, frozenset[str]]]:
         """What a derivation of each firm's chains reads, in raw form, cheap to compare: the
-        firm's stored row (None when absent) and the ids of its change records."""
+        firm's stored row (None when absent, or when the firm is not among ``rows_of``, the
+        firms whose stored row the derivation reads; all when None) and the ids of its change
+        records."""
         keys = list(dict.fromkeys(firms))
         rows: dict[str, Any] = {}
-        fids: dict[str, set[str]] = {k: set() for k in keys}
-        for chunk in _chunks(keys, 900):
+        for chunk in _chunks(keys if rows_of is None else list(dict.fromkeys(rows_of)), 900):
             marks = ",".join("?" * len(chunk))
             for row in self.conn.execute(f"SELECT {_PARTY_COLS} FROM parties WHERE key IN ({marks})", chunk):
                 rows[row[1]] = row
+        fids: dict[str, set[str]] = {k: set() for k in keys}
+        for chunk in _chunks(keys, 900):
+            marks = ",".join("?" * len(chunk))
             for subject, fid in self.conn.execute(
                 f"SELECT subject, fid FROM records WHERE kind = ? AND subject IN ({marks})",
                 [RecordKind.CHANGE.value, *chunk],
