@@ -122,7 +122,7 @@ def ingest_paths(
     SQLite serialises the write transactions, so the result is the same as one file after
     another. Workers are spawned processes: a script that asks for them must guard its
     entry point with ``if __name__ == "__main__":``. The CLI uses one per core (at most 2)."""
-    with _few_collections(), _checkpoints_aside(store):
+    with _few_collections():
         return _ingest_paths(store, paths, kind=kind, mapping=mapping, batch_rows=batch_rows, progress=progress,
                              force=force, note=note, workers=workers)
 
@@ -142,21 +142,6 @@ def _few_collections() -> Iterator[None]:
         yield
     finally:
         gc.set_threshold(*before)
-
-
-@contextmanager
-def _checkpoints_aside(store: GraphStore) -> Iterator[None]:
-    """On the embedded store, copy the WAL back on a thread of its own while ingesting rather
-    than inside the commits (under the write lock); see graph/backends/wal_checkpoints.py.
-    Worker processes turn their own automatic checkpoints off (:func:`_worker_ingest`)."""
-    bulk = getattr(store, "bulk_writes", None)
-    if bulk is None:
-        yield
-        return
-    from graph.backends.wal_checkpoints import BackgroundCheckpoints
-
-    with BackgroundCheckpoints(store.path), bulk():  # type: ignore[attr-defined]
-        yield
 
 
 def _ingest_paths(
@@ -272,9 +257,8 @@ def _worker_ingest(task: tuple[Any, ...]) -> FileSummary:
         table = open_table(path)
         recognised = recognise(table.headers, file=path, kind=kind, mapping=mapping)
         fs.encoding = table.encoding
-        with store.bulk_writes():  # the parent runs the checkpoints (_checkpoints_aside)
-            _ingest_file(store, run_id, Path(path), fs, table, recognised, batch_rows=batch_rows,
-                         progress=progress, force=force, parent=parent, rows=(lo, hi), mark=mark, sha=sha)
+        _ingest_file(store, run_id, Path(path), fs, table, recognised, batch_rows=batch_rows, progress=progress,
+                     force=force, parent=parent, rows=(lo, hi), mark=mark, sha=sha)
     except InvalidInput as exc:
         fs.status, fs.error = "failed", str(exc)
         if table is not None:

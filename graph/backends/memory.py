@@ -54,7 +54,6 @@ from graph.backends.sqlite_schema import (
     migrate_name_index,
     migrate_undated_names,
 )
-from graph.backends.wal_checkpoints import default_autocheckpoint, no_autocheckpoint
 from graph.backends.writer_turn import WriterTurn
 from graph.model import (
     Alias,
@@ -308,17 +307,6 @@ class EmbeddedStore:
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
-
-    @contextmanager
-    def bulk_writes(self) -> Iterator[None]:
-        """Within the block this store's commits leave WAL checkpoints to a
-        :class:`~graph.backends.wal_checkpoints.BackgroundCheckpoints` thread, which the caller
-        runs (a bulk ingest): the page copying then happens outside the write lock."""
-        no_autocheckpoint(self._write_conn)
-        try:
-            yield
-        finally:
-            default_autocheckpoint(self._write_conn)
 
     def prepare(self, run_id: str, **facts: Any) -> PreparedFacts:
         """Turn a batch's facts into parameter rows before taking the write lock; store them

@@ -148,9 +148,6 @@ def migrate_undated_names(conn: sqlite3.Connection) -> None:
     conn.execute("COMMIT")
 
 
-AUTOCHECKPOINT_PAGES = 20000  # fewer, larger checkpoints than SQLite's 1000 pages
-
-
 def connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
     """Open the database with the pragmas the store relies on."""
     if readonly:
@@ -165,7 +162,7 @@ def connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA cache_size = -262144")  # 256 MiB page cache
     conn.execute("PRAGMA temp_store = MEMORY")
-    conn.execute(f"PRAGMA wal_autocheckpoint = {AUTOCHECKPOINT_PAGES}")
+    conn.execute("PRAGMA wal_autocheckpoint = 20000")  # fewer, larger checkpoints during bulk ingest
     return conn
 
 
