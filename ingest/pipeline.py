@@ -519,6 +519,9 @@ def _derive_firms(plan: _DerivePlan, firms: Iterable[str], parties: dict[str, An
 def _plan_derive(reads: Any, batch: Batch) -> _DerivePlan:
     """Derive the batch's chains from committed facts and the batch (no lock needed)."""
     firms = set(batch.chain_firms)
+    # stamps first, inputs second: a commit by another worker in between can only make the
+    # plan look stale under the lock (derived again there), never make a stale plan look fresh.
+    # The two reads overlap (change records), but both happen before the lock is taken.
     plan = _DerivePlan(firms, _stamps(reads, batch, firms, pending=True), {}, {})
     parties, changes = _derive_inputs(reads, batch, firms)
     # the batch's own change records are not committed yet: the derivation must see them

@@ -329,8 +329,7 @@ class EmbeddedStore:
     def _source_id(self, path: str) -> int:
         # a source row is harmless on its own, so it is committed at once, outside any batch
         with self._write_lock, self._turn.held():
-            self._write_conn.execute("INSERT OR IGNORE INTO sources(path) VALUES (?)", (path,))
-            sid = int(self._write_conn.execute("SELECT id FROM sources WHERE path = ?", (path,)).fetchone()[0])
+            sid = source_row_id(self._write_conn, path)
         self._source_ids[path] = sid
         return sid
 
@@ -394,9 +393,7 @@ class EmbeddedWriter:
             return None, None, self.run_id
         sid = self._source_ids.get(source.file)
         if sid is None:
-            self.conn.execute("INSERT OR IGNORE INTO sources(path) VALUES (?)", (source.file,))
-            sid = self.conn.execute("SELECT id FROM sources WHERE path = ?", (source.file,)).fetchone()[0]
-            self._source_ids[source.file] = sid
+            sid = self._source_ids[source.file] = source_row_id(self.conn, source.file)
         return sid, source.row, source.run or self.run_id
 
     def _next_version(self) -> int:
@@ -1059,6 +1056,12 @@ class EmbeddedView:
     def version(self) -> int:
         """Return the committed batch counter this view was opened at."""
         return self._version if self._version >= 0 else self.store.stored_version()
+
+
+def source_row_id(conn: Any, path: str) -> int:
+    """The id of the ``sources`` row of ``path``, added when missing (in the caller's transaction)."""
+    conn.execute("INSERT OR IGNORE INTO sources(path) VALUES (?)", (path,))
+    return int(conn.execute("SELECT id FROM sources WHERE path = ?", (path,)).fetchone()[0])
 
 
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
