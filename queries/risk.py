@@ -476,10 +476,20 @@ def check(
     as_of = as_of or dt.date.today()
     catalog = catalog or load_catalog()
     cfg = config or DEFAULT_CONFIG
+    answered = index is not None and index.answers(view, as_of, hops, cfg, catalog)
+    if answered:
+        # most parties have nothing near them: one look-up answers (most checks of approval desks)
+        direct = direct_key(key)
+        found = index.unmarked_party(view, direct) if direct is not None else None
+        if found is not None:
+            assert direct is not None
+            return RiskReport(key=direct, name=found[1], kind=found[0], as_of=as_of, hops=hops, grade="A",
+                              sampling_ratio=cfg.sampling_ratio("A"), warnings=(), records=(), red_listed=False,
+                              method="index")
     subject = resolve_subject(view, key)
     own = True  # whether the subject's own records must be read
     parties_of = None
-    if index is not None and index.answers(view, as_of, hops, cfg, catalog):
+    if answered:
         node = index.node_of(view, subject.key, resolved=True)  # a party's own key: no alias to follow
         hits, capped = index.hits_of(view, subject.key, node=node)
         own = index.has_records(node)

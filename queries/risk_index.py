@@ -66,6 +66,9 @@ class GraphArrays:
     ids_of: Callable[[Sequence[str]], np.ndarray]  # resolved keys -> node ids (-1 unknown)
     token: Any = None  # what the arrays were built from
     built_in: float = 0.0
+    # (view, party key) -> (node id, kind, name) of a party stored under that very key (no
+    # alias), in one look-up, or None; only where the backend offers it (the embedded one)
+    plain_party: Callable[[Any, str], tuple[int, str, str] | None] | None = None
 
     def nbytes(self) -> int:
         """Bytes held by the columns."""
@@ -134,11 +137,19 @@ def _embedded_arrays(view: Any, token: Any) -> GraphArrays:
         out[~ok] = -1
         return out
 
+    def plain_party(on: Any, key: str) -> tuple[int, str, str] | None:
+        # on the caller's view (its thread's connection); an alias (its node remapped to
+        # another party's) or a party added after these arrays is left to the full look-up
+        row = on.conn.execute("SELECT id, kind, name FROM parties WHERE key = ?", (key,)).fetchone()
+        if row is None or not 0 <= row[0] < n or remap[row[0]] != row[0]:
+            return None
+        return int(row[0]), row[1], row[2]
+
     keep = np.flatnonzero(alive)
     return GraphArrays(
         n=n, src=src[keep], dst=dst[keep], kind=idx.kind[keep].astype(np.int8), start=idx.start[keep].copy(),
         end=idx.end[keep].copy(), ratio=ratio[keep], fid=fid[keep], is_org=is_org, ids_of=ids_of, token=token,
-        built_in=time.perf_counter() - t0,
+        built_in=time.perf_counter() - t0, plain_party=plain_party,
     )
 
 
@@ -449,6 +460,23 @@ class RiskIndex:
         """Return the node id of ``key`` in this index (-1 when unknown); ``resolved``: the
         caller already followed aliases (a party's own key), which saves a look-up."""
         return self._node(key, None if resolved else view)
+
+    def unmarked_party(self, view: View, key: str) -> tuple[str, str] | None:
+        """Return (kind, name) of the party stored under the party key ``key`` when its node
+        carries none of the marks of :meth:`_mark` (no punished party within hops, no capped
+        hub near, no records of its own): its check finds nothing, so the caller answers grade
+        A without reading labels, records or the party's other facts. None: look closer (an
+        alias, an unknown key, a marked node, or a backend without the one-step look-up)."""
+        look = self.arrays.plain_party
+        if look is None or self.reached is None or self.near_hub is None or self.with_records is None:
+            return None
+        found = look(view, key)
+        if found is None:
+            return None
+        node, kind, name = found
+        if self.reached[node] or self.near_hub[node] or self.with_records[node]:
+            return None
+        return kind, name
 
     def has_records(self, node: int) -> bool:
         """False only when the party at ``node`` is surely the subject of no list entry, court
