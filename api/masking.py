@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -29,6 +30,8 @@ _ID_LIKE = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
 _MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 # a contact key inside a JSON string: its value runs to the closing quote (escapes included)
 _CONTACT_KEY = re.compile(r'(?<![A-Za-z])(tel:|eml:|adr:)((?:[^"\\]|\\.)*)')
+_CONTACT_VALUE = re.compile(r'[^"\\]*(?:\\.[^"\\]*)*')  # the value group of _CONTACT_KEY, unrolled
+_ASCII_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 _ALNUM = frozenset(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 _MOBILE_SECOND = frozenset(b"3456789")
 _RUNS = bytes.maketrans(bytes(range(256)), b"." * 48 + b"0" * 10 + b"." * 198)  # digits to 0, the rest to .
@@ -39,14 +42,42 @@ def _hidden(key: str) -> str:
     return key[:4] + "***" + hashlib.blake2b(key.encode("utf-8"), digest_size=3).hexdigest()
 
 
-def _hide_contacts(text: str) -> str:
-    repl: dict[str, str] = {}
+def _contact_keys_regex(text: str) -> Iterator[tuple[str, str, str]]:
+    """(key, prefix, value) of every contact key in ``text``: the rule as written."""
     for m in _CONTACT_KEY.finditer(text):
-        key, value = m.group(0), m.group(2)
+        yield m.group(0), m.group(1), m.group(2)
+
+
+def _contact_keys(text: str) -> Iterator[tuple[str, str, str]]:
+    """The same matches as :func:`_contact_keys_regex`, found from the prefixes: a pattern
+    opening with a look-behind is tried at every character (~190 µs on a 7 KB answer)."""
+    # the next place of each prefix (str.find runs at C speed; a regular expression searching
+    # for three alternatives tries every character)
+    nxt = {prefix: text.find(prefix) for prefix in _CONTACT_ZH}
+    pos = 0
+    while True:
+        found = [(at, prefix) for prefix, at in nxt.items() if at >= 0]
+        if not found:
+            return
+        at, prefix = min(found)
+        if at and text[at - 1] in _ASCII_LETTERS:  # the look-behind of _CONTACT_KEY
+            pos = at + 1
+        else:
+            end = _CONTACT_VALUE.match(text, at + 4).end()  # type: ignore[union-attr]  # matches the empty string
+            yield text[at:end], prefix, text[at + 4 : end]
+            pos = end
+        for p, a in nxt.items():
+            if 0 <= a < pos:
+                nxt[p] = text.find(p, pos)
+
+
+def _hide_contacts(text: str, find: Callable[[str], Iterator[tuple[str, str, str]]] = _contact_keys) -> str:
+    repl: dict[str, str] = {}
+    for key, prefix, value in find(text):
         if key not in repl:
             repl[key] = _hidden(key)
             if len(value) > 1:
-                repl.setdefault(value, _CONTACT_ZH[m.group(1)])
+                repl.setdefault(value, _CONTACT_ZH[prefix])
     for old in sorted(repl, key=len, reverse=True):  # keys before the bare values inside them
         text = text.replace(old, repl[old])
     return text
@@ -65,7 +96,7 @@ def _masked_mobile(s: str) -> str:
 
 def mask_body_regex(body: bytes) -> bytes:
     """The masking rules applied as written: three regular-expression passes over the text."""
-    text = _hide_contacts(body.decode("utf-8"))
+    text = _hide_contacts(body.decode("utf-8"), _contact_keys_regex)
     text = _ID_LIKE.sub(lambda m: _masked_id(m.group(0)), text)
     text = _MOBILE.sub(lambda m: _masked_mobile(m.group(0)), text)
     return text.encode("utf-8")

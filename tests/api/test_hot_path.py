@@ -81,6 +81,10 @@ def _samples() -> list[str]:
     samples.append('{"key":"' + '","b":"'.join(pieces[:14]) + '"}')  # several in one answer, ASCII digits only
     samples.append(" ".join(pieces))
     samples.append(pid)  # at both ends of the text
+    # contact keys: after a letter (no key), a digit, escapes, one inside another's value, empty,
+    # the same key twice, all three kinds in one answer
+    samples += ['{"a":"Atel:1","b":"1tel:13812345678"}', '{"a":"tel:a\\"b","c":"eml:x"}', "tel:eml:x",
+                '{"a":"adr:","b":"tel:\\', 'adr:郑州市1号 "adr:郑州市1号" 郑州市1号 tel:1 eml:a@b.c xeml:q']
     return samples
 
 
