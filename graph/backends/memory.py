@@ -85,6 +85,12 @@ _INDEX_SELECT = (
     + f" END, IFNULL(start, {_NO_START}), IFNULL(end, {_NO_END}) FROM links WHERE id > ? ORDER BY id"
 )
 
+# stored values back to enum members: a dict look-up, where calling the enum costs ~1 µs (rows
+# come back by the thousand on the risk path); the stored values were written from members
+_PARTY_KIND = {m.value: m for m in PartyKind}
+_LINK_KIND = {m.value: m for m in LinkKind}
+_RECORD_KIND = {m.value: m for m in RecordKind}
+_FLAG = {m.value: m for m in Flag}
 _PARTY_COLS = "id, key, kind, name, code, region, start, end, status, flags, attrs, src, row, run"
 _LINK_COLS = "l.id, l.fid, l.kind, ps.key, pd.key, l.start, l.end, l.ratio, l.amount, l.title, l.srcfile, l.row, l.run"
 _LINK_FROM = "links l JOIN parties ps ON ps.id = l.src JOIN parties pd ON pd.id = l.dst"
@@ -619,10 +625,10 @@ class EmbeddedView:
 
     # -- parties -------------------------------------------------------------------------
     def _party(self, row: Sequence[Any]) -> Party:
-        flags = frozenset(Flag(f) for f in row[9].split(",") if f) if row[9] else frozenset()
+        flags = frozenset(_FLAG[f] for f in row[9].split(",") if f) if row[9] else frozenset()
         source = Source(self._path(row[11]), row[12], row[13] or "") if row[11] is not None else None
         return Party(
-            key=row[1], kind=PartyKind(row[2]), name=row[3], code=row[4], region=row[5], start=from_iso(row[6]),
+            key=row[1], kind=_PARTY_KIND[row[2]], name=row[3], code=row[4], region=row[5], start=from_iso(row[6]),
             end=from_iso(row[7]), status=row[8], flags=flags, attrs=loads(row[10]), source=source,
         )
 
@@ -735,7 +741,7 @@ class EmbeddedView:
     def _link(self, r: Sequence[Any]) -> Link:
         source = Source(self._path(r[10]), r[11], r[12] or "") if r[10] is not None else None
         return Link(
-            id=r[1], kind=LinkKind(r[2]), src=r[3], dst=r[4], start=from_ordinal(r[5]), end=from_ordinal(r[6]),
+            id=r[1], kind=_LINK_KIND[r[2]], src=r[3], dst=r[4], start=from_ordinal(r[5]), end=from_ordinal(r[6]),
             ratio=r[7], amount=r[8], title=r[9], source=source,
         )
 
@@ -895,7 +901,7 @@ class EmbeddedView:
     def _record(self, r: Sequence[Any]) -> Record:
         source = Source(self._path(r[8]), r[9], r[10] or "") if r[8] is not None else None
         return Record(
-            id=r[1], kind=RecordKind(r[2]), subject=r[3], start=from_iso(r[4]), end=from_iso(r[5]), target=r[6],
+            id=r[1], kind=_RECORD_KIND[r[2]], subject=r[3], start=from_iso(r[4]), end=from_iso(r[5]), target=r[6],
             attrs=loads(r[7]), source=source,
         )
 
