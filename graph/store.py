@@ -191,6 +191,10 @@ class View(Protocol):
     ) -> list[Record]:
         """Return records (of a subject, of kinds, in force on ``as_of`` as given)."""
 
+    def record_subjects(self, kinds: Sequence[RecordKind]) -> set[str]:
+        """Return the subjects (as stored: aliases not followed) of every record of ``kinds``,
+        without reading the records themselves (the risk index marks them after every change)."""
+
     def record(self, record_id: str) -> Record | None:
         """Return one record by id."""
 

@@ -325,7 +325,7 @@ class RiskIndex:
             nxt = np.unique(self._neighbours(frontier))
             frontier = nxt[~near[nxt]]
             near[frontier] = True
-        subjects = {r.subject for r in view.records(kinds=list(_OWN_KINDS))}
+        subjects = view.record_subjects(_OWN_KINDS)
         subjects.update(view.resolve_many(subjects).values())  # a record under an alias counts for its party
         ids = self.arrays.ids_of(sorted(subjects)) if subjects else np.zeros(0, dtype=np.int64)
         with_records = np.zeros(n, dtype=bool)

@@ -997,6 +997,12 @@ class BoltView:
         statement = cy.records(subject is not None, bool(kinds), as_of is not None)
         return [_record(m) for (m,) in self.q(statement, **params)]
 
+    def record_subjects(self, kinds: Sequence[RecordKind]) -> set[str]:
+        """Return the subjects of every record of ``kinds`` (as stored)."""
+        if not kinds:
+            return set()
+        return {s for (s,) in self.q(cy.RECORD_SUBJECTS, kinds=[RecordKind(k).value for k in kinds])}
+
     def record(self, record_id: str) -> Record | None:
         """Return one record by id."""
         rows = self.q(cy.RECORD_BY_ID, fid=record_id)

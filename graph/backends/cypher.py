@@ -418,6 +418,7 @@ RECORD_BY_ID = "MATCH (r:Record {fid: $fid}) RETURN r {.*}"
 RECORDS_TARGETING = "MATCH (r:Record {target: $fid}) RETURN r {.*} ORDER BY r.seq"
 _RECORD_AS_OF = "(r.start IS NULL OR r.start <= $day) AND (r.end IS NULL OR r.end > $day)"
 _RECORD_KINDS = "r.kind IN $kinds"
+RECORD_SUBJECTS = f"MATCH (r:Record) WHERE {_RECORD_KINDS} RETURN DISTINCT r.subject"
 
 
 def records(subjects: bool, kinds: bool, as_of: bool) -> str:

@@ -102,6 +102,9 @@ def open_store(path: str | Path) -> EmbeddedStore:
     return EmbeddedStore(path)
 
 
+_NEVER = object()  # a value no meta row holds
+
+
 class LinkIndex:
     """Every link as numpy columns plus CSR adjacency over party row ids.
 
@@ -121,6 +124,7 @@ class LinkIndex:
         self.max_mutation = 0
         self.n_nodes = 0
         self.remap: np.ndarray = np.zeros(0, dtype=np.int32)  # alias: node -> resolved node
+        self._alias_marker: Any = _NEVER  # meta 'aliases_changed' when remap was read
         self._csr: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def catch_up(self, conn: Any) -> None:
@@ -163,12 +167,19 @@ class LinkIndex:
                 self.max_mutation = mid
             self._csr = None
         n_nodes = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM parties").fetchone()[0]
+        marker = conn.execute("SELECT value FROM meta WHERE key = 'aliases_changed'").fetchone()
+        # the alias map depends on the aliases and on which parties exist (parties are never
+        # deleted): read again only when either changed, as the join takes ~1 s at 1M firms and
+        # a view after every list change, repair or objection would wait for it
+        if n_nodes == self.n_nodes and marker == self._alias_marker:
+            return
         aliases = conn.execute(
             "SELECT u.id, r.id FROM aliases a JOIN parties u ON u.key = a.unresolved JOIN parties r ON r.key = a.resolved"
         ).fetchall()
         remap = np.arange(n_nodes, dtype=np.int32)
         for u, r in aliases:
             remap[u] = r
+        self._alias_marker = marker
         if n_nodes != self.n_nodes or not np.array_equal(remap, self.remap):
             self.n_nodes = n_nodes
             self.remap = remap
@@ -578,10 +589,17 @@ class EmbeddedWriter:
             "INSERT OR REPLACE INTO aliases(unresolved, resolved, reason) VALUES (?,?,?)",
             [(a.unresolved, a.resolved, a.reason) for a in aliases],
         )
+        self._aliases_changed()
 
     def drop_aliases(self, unresolved: Iterable[str]) -> None:
         """Forget resolutions that no longer hold."""
         self.conn.executemany("DELETE FROM aliases WHERE unresolved = ?", [(u,) for u in unresolved])
+        self._aliases_changed()
+
+    def _aliases_changed(self) -> None:
+        # the batch's own version (committed with it): tells link indexes to read the alias map again
+        self.conn.execute("INSERT OR REPLACE INTO meta(key, value) SELECT 'aliases_changed', CAST(value AS INTEGER) + 1 "
+                          "FROM meta WHERE key = 'version'")
 
     def mark_file(self, sha256: str, path: str, kind: str, rows: int, status: str) -> None:
         """Record a file's ingest state."""
@@ -594,7 +612,7 @@ class EmbeddedWriter:
 
     def put_meta(self, key: str, value: str) -> None:
         """Store a small named value."""
-        if key in ("schema", "version"):
+        if key in ("schema", "version", "aliases_changed"):
             raise InvalidInput(f"meta key {key!r} is reserved", field="key")
         self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
 
@@ -936,6 +954,15 @@ class EmbeddedView:
         """Return one record by id."""
         r = self.conn.execute(f"SELECT {_RECORD_COLS} FROM records WHERE fid = ?", (record_id,)).fetchone()
         return self._record(r) if r else None
+
+    def record_subjects(self, kinds: Sequence[RecordKind]) -> set[str]:
+        """Return the subjects of every record of ``kinds`` (as stored)."""
+        if not kinds:
+            return set()
+        marks = ",".join("?" * len(kinds))
+        rows = self.conn.execute(f"SELECT DISTINCT subject FROM records WHERE kind IN ({marks})",
+                                 [RecordKind(k).value for k in kinds])
+        return {r[0] for r in rows}
 
     def records_targeting(self, record_id: str) -> list[Record]:
         """Return the repairs, objections and resolutions acting on ``record_id``."""

@@ -184,7 +184,7 @@ def test_replace_links_rederives(store):
 
 
 def test_records_and_targets(store):
-    a, *_ = _small_graph(store)
+    a, b, *_ = _small_graph(store)
     entry = record(RecordKind.LIST_ENTRY, a, "2021-01-01", "2024-01-01", list_type="严重失信主体名单")
     repair = record(RecordKind.REPAIR, a, "2022-01-01", target=entry.id, by="市发改委")
     with store.writer() as w:
@@ -196,6 +196,14 @@ def test_records_and_targets(store):
     assert view.records(a.key, kinds=[RecordKind.LIST_ENTRY], as_of=d("2020-01-01")) == []
     assert view.records(a.key, kinds=[RecordKind.LIST_ENTRY], as_of=d("2024-01-01")) == []
     assert [r.id for r in view.records_targeting(entry.id)] == [repair.id]
+    # the subjects of records of some kinds, as stored
+    assert view.record_subjects([RecordKind.PENALTY]) == set() == view.record_subjects([])
+    with store.writer() as w:
+        w.put_records([record(RecordKind.LIST_ENTRY, a, "2023-01-01", list_type="经营异常名录"),
+                       record(RecordKind.PENALTY, b, "2023-02-01")])
+    view = store.view()
+    assert view.record_subjects([RecordKind.LIST_ENTRY]) == {a.key}
+    assert view.record_subjects([RecordKind.LIST_ENTRY, RecordKind.PENALTY]) == {a.key, b.key}
 
 
 def test_search_by_code_id_and_name(store):
