@@ -17,6 +17,8 @@ a second process; this process drives it with a minimal asyncio HTTP/1.1 client 
 * ``trivial``     ``GET /bench/trivial`` (no auth, returns {"ok": true}): the ceiling on this machine
 * ``risk-cold``   every request a different firm (no answer cache can help; risk index only)
 * ``risk-warm``   ``--warm-keys`` firms asked over and over (answers cached per store version)
+* ``after-write`` (``--write``) a credit repair is posted, then every request a different firm:
+  what approval desks see while the risk index catches up with a change (max = the longest wait)
 
 ``--repeat`` runs the three phases that many times (new firms for every cold phase), then
 ``trivial`` once more; the ratios are against the mean of all trivial phases of the run.
@@ -57,6 +59,8 @@ def serve(db: str, port: int, key_file: str) -> None:
         return {"ok": True}
 
     key = create_key(app.state.api.db, "supervision_system", "bench")[1]
+    writer = create_key(app.state.api.db, "investigator", "bench-writer")[1]
+    Path(key_file + ".writer").write_text(writer)
     Path(key_file).write_text(key)
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
@@ -113,6 +117,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=4000)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--warm-keys", type=int, default=200)
+    parser.add_argument("--write", action="store_true",
+                        help="end with a credit repair and the cold checks right after it (not with --link)")
     parser.add_argument("--port", type=int, default=18731)
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--key-file", help=argparse.SUPPRESS)
@@ -121,6 +127,8 @@ def main() -> None:
         serve(args.db, args.port, args.key_file)
         return
 
+    if args.write and args.link:
+        raise SystemExit("--write changes the store: it needs a copy, not --link")
     before = _stamp(args.db) if args.db else None
     tmp = Path(tempfile.mkdtemp(prefix="cg-bench-api-"))
     try:
@@ -140,9 +148,12 @@ def main() -> None:
         firms = [r[0] for r in conn.execute("SELECT code FROM parties WHERE kind = 'enterprise' AND code != '' "
                                             "ORDER BY id")]
         parties = conn.execute("SELECT COUNT(*) FROM parties").fetchone()[0]
+        # an entry to repair in the --write phase: a black-list entry in force
+        entry = conn.execute("SELECT fid FROM records WHERE kind = 'list_entry' AND end IS NULL "
+                             "AND attrs LIKE '%失信%' ORDER BY id LIMIT 1").fetchone()
         links = conn.execute("SELECT COUNT(*) FROM links").fetchone()[0]
         conn.close()
-        step = max(1, len(firms) // (args.requests * args.repeat))
+        step = max(1, len(firms) // (args.requests * (args.repeat + args.write)))
         cold = firms[::step]
         warm = firms[:: max(1, len(firms) // args.warm_keys)][: args.warm_keys]
         key_file = tmp / "key"
@@ -177,15 +188,27 @@ def main() -> None:
                            ("risk-cold", [f"/api/v1/risk/{k}" for k in fresh]),
                            ("risk-warm", [f"/api/v1/risk/{warm[i % len(warm)]}" for i in range(args.requests)])]
             phases.append(("trivial", ["/bench/trivial"] * args.requests))
+            if args.write and entry is not None:
+                fresh = cold[args.repeat * args.requests : (args.repeat + 1) * args.requests]
+                phases.append(("after-write", [f"/api/v1/risk/{k}" for k in fresh]))
             results: dict[str, list[tuple[float, float, float]]] = {}
             print(f"\n{args.requests:,} requests per phase, {args.concurrency} connections, loopback, "
                   f"{os.cpu_count()} cores shared by client and server")
             print(f"{'phase':<10} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}  statuses")
             for name, paths in phases:
+                if name == "after-write":
+                    writer = Path(str(key_file) + ".writer").read_text().strip()
+                    t = time.perf_counter()
+                    r = httpx.post(f"{base}/api/v1/list-entries/{entry[0]}/repair", timeout=600,
+                                   headers={"X-API-Key": writer},
+                                   json={"date": time.strftime("%Y-%m-%d"), "by": "bench", "note": "bench --write"})
+                    print(f"(a credit repair of entry {entry[0]} posted in {time.perf_counter() - t:.2f} s "
+                          f"[{r.status_code}])")
                 seconds, lat, statuses = asyncio.run(load(base, paths, args.concurrency, key))
                 rps = len(paths) / seconds
                 results.setdefault(name, []).append((rps, pct(lat, 0.5), pct(lat, 0.99)))
-                print(f"{name:<10} {rps:>8,.0f} {pct(lat, 0.5):>8.1f} {pct(lat, 0.99):>8.1f}  {statuses}")
+                print(f"{name:<10} {rps:>8,.0f} {pct(lat, 0.5):>8.1f} {pct(lat, 0.99):>8.1f}  {statuses}"
+                      + (f"  max {max(lat) * 1000:.0f} ms" if name == "after-write" else ""))
             trivial = statistics.mean(r[0] for r in results["trivial"])
             print(f"\ntrivial: mean {trivial:,.0f} req/s, p99 "
                   f"{', '.join(f'{r[2]:.1f}' for r in results['trivial'])} ms")
