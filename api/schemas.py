@@ -98,6 +98,8 @@ class RiskReportOut(_Model):
     red_listed: bool = Field(examples=[False])
     method: str = Field(examples=["index"])
     capped: list[str] = Field(examples=[[]], description="high-degree nodes not passed through")
+    behind: int = Field(0, examples=[0], description="store changes not reflected yet: answered from the risk index "
+                        "of the state just before a change of records, while the new one is built (seconds)")
 
 
 class CheckItemIn(_Model):

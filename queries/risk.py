@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
@@ -215,6 +215,9 @@ class RiskReport:
     red_listed: bool
     method: str = "direct"
     capped: tuple[str, ...] = ()
+    # store changes (write batches) the answer does not reflect yet: answered from the index of
+    # an earlier version while the current one is built (records changed, links did not)
+    behind: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """Return the report as plain JSON-able values."""
@@ -468,15 +471,29 @@ def check(
     catalog: Catalog | None = None,
     config: RiskConfig | None = None,
     index: Any = None,
+    earlier: bool = False,
 ) -> RiskReport:
     """Return the risk report of the firm or person ``key`` (party key, USCC, resident ID or
-    name) on ``as_of`` (today when None), looking ``hops`` links out."""
+    name) on ``as_of`` (today when None), looking ``hops`` links out.
+
+    ``earlier``: ``index`` may be of an earlier store version (the caller knows only records
+    changed since); the report then says by how many versions it is ``behind``."""
     if hops < 0 or hops > 6:
         raise InvalidInput("hops must be between 0 and 6", field="hops")
     as_of = as_of or dt.date.today()
     catalog = catalog or load_catalog()
     cfg = config or DEFAULT_CONFIG
-    answered = index is not None and index.answers(view, as_of, hops, cfg, catalog)
+    answered = index is not None and index.answers(view, as_of, hops, cfg, catalog, earlier=earlier)
+    report = _check(view, key, as_of, hops, catalog, cfg, index if answered else None)
+    if answered and earlier and index.version != view.version():
+        return replace(report, behind=view.version() - index.version)
+    return report
+
+
+def _check(view: View, key: str, as_of: dt.date, hops: int, catalog: Catalog, cfg: RiskConfig,
+           index: Any) -> RiskReport:
+    """:func:`check` with ``index`` None unless it answers for these arguments."""
+    answered = index is not None
     if answered:
         # most parties have nothing near them: one look-up answers (most checks of approval desks)
         direct = direct_key(key)

@@ -411,11 +411,24 @@ class RiskIndex:
             nodes, s_idx, vals = layer.key // n_src, layer.key % n_src, layer.val
 
     # -- answering --------------------------------------------------------------------------
-    def answers(self, view: View, as_of: dt.date, hops: int, config: RiskConfig, catalog: Catalog) -> bool:
-        """True when this index answers a check on ``view`` for these arguments."""
+    def answers(self, view: View, as_of: dt.date, hops: int, config: RiskConfig, catalog: Catalog, *,
+                earlier: bool = False) -> bool:
+        """True when this index answers a check on ``view`` for these arguments (``earlier``:
+        also when built on an earlier store version, which the caller vouches for)."""
         # identity first: the same config and catalog objects on every check of a service
+        version = view.version()
         return (self.as_of == as_of and self.hops == hops and (self.config is config or self.config == config)
-                and (self.catalog is catalog or self.catalog == catalog) and self.version == view.version())
+                and (self.catalog is catalog or self.catalog == catalog)
+                and (self.version == version or (earlier and self.version < version)))
+
+    def same_links(self, view: View) -> bool:
+        """True when ``view`` holds the links, parties and aliases this index was built on
+        (whatever else changed since: records). Answers of such an index are those of the
+        state before the change, for everything the index decides; records are read as stored."""
+        token = self.arrays.token
+        if not (isinstance(token, tuple) and token and token[0] == "embedded"):
+            return False  # other backends: no cheap way to tell
+        return bool(hasattr(view, "index") and token[1] == _embedded_token(view))
 
     def parties(self, view: View, keys: Iterable[str]) -> dict[str, Party]:
         """``view.parties(keys)``, remembered for this store version: the parties on warning

@@ -43,6 +43,7 @@ def _write(c: ApiContext, build: Any, entry_id_of: Any) -> dict[str, Any]:
     with c.store.writer() as w:
         w.put_records([rec])
     view = c.store.view()
+    c.risk.caught_up(view)  # before answering: whoever asks after this write reads it
     entry = view.record(entry_id_of(rec, view))
     assert entry is not None
     day = max(today(), rec.start) if rec.start else today()

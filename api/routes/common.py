@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
@@ -37,6 +38,8 @@ from graph.store import InvalidInput
 from queries.catalog import Catalog, load_catalog
 from queries.risk import RiskReport, check
 from queries.risk_index import RiskIndex, RiskIndexCache
+
+log = logging.getLogger("creditgraph.api")
 
 
 class ApiError(Exception):
@@ -84,6 +87,8 @@ class RiskService:
         self._guard = threading.Lock()
         self._answers: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
         self._answers_version = -1
+        self._building: set[tuple[int, dt.date]] = set()  # indexes being built in the background
+        self._same_links: dict[tuple[Any, ...], bool] = {}  # (index key, its version, store version) -> answer
 
     def ready(self, view: Any, as_of: dt.date, hops: int) -> RiskIndex | None:
         """Return the index answering (hops, as_of) on this view's version, when already built."""
@@ -92,6 +97,57 @@ class RiskService:
         if idx is not None and idx.version == view.version():
             return idx
         return None
+
+    def earlier(self, view: Any, as_of: dt.date, hops: int, rebuild: Callable[[], Any]) -> RiskIndex | None:
+        """Return the index of an earlier store version that may answer for ``view`` while the
+        current one is built, and start that build in the background (once); None when there
+        is none, and the caller waits for the build as before.
+
+        Only when links, parties and aliases are unchanged since (a list entry, repair or
+        objection: records only): the answers are then those of the state before the change,
+        said in each report's ``behind``. A change made through the API rebuilds before it
+        returns (:meth:`caught_up`), so the writer, and everyone after, reads the new state;
+        an approval desk checking during those seconds is answered at once, as of just before."""
+        k = (hops, as_of)
+        cache = self._caches.get(k)
+        idx = cache.index if cache is not None else None
+        version = view.version()
+        if idx is None or idx.version >= version:
+            return None
+        asked = (k, idx.version, version)
+        same = self._same_links.get(asked)
+        if same is None:
+            same = idx.same_links(view)  # a sum over every node: once per store version
+            self._same_links = {asked: same}
+        if not same:
+            return None
+        with self._guard:
+            if k not in self._building:
+                self._building.add(k)
+                threading.Thread(target=self._build_in_background, args=(k, rebuild), name="risk-index-rebuild",
+                                 daemon=True).start()
+        return idx
+
+    def _build_in_background(self, k: tuple[int, dt.date], rebuild: Callable[[], Any]) -> None:
+        try:
+            rebuild()
+        except Exception:  # the next check waits for the build and reports the error itself
+            log.exception("risk index rebuild for hops=%s as_of=%s failed", *k)
+        finally:
+            with self._guard:
+                self._building.discard(k)
+
+    def caught_up(self, view: Any) -> None:
+        """After a change through the API: rebuild today's indexes now (the writer waits, checks
+        meanwhile are answered from the earlier ones) and drop those of other days."""
+        day = today()
+        for hops, as_of in list(self._caches):
+            if as_of == day:
+                self.index(view, as_of, hops)
+            else:
+                with self._guard:
+                    self._caches.pop((hops, as_of), None)
+                    self._locks.pop((hops, as_of), None)
 
     def index(self, view: Any, as_of: dt.date, hops: int) -> RiskIndex:
         """Return the index for (hops, as_of), building it when the store changed (blocking)."""
@@ -118,9 +174,11 @@ class RiskService:
             gc.freeze()
         return built
 
-    def report(self, view: Any, key: str, as_of: dt.date, hops: int, index: RiskIndex | None) -> RiskReport:
-        """Return the risk report of ``key`` (answered from ``index`` when it fits)."""
-        return check(view, key, as_of, hops, catalog=self.catalog, index=index)
+    def report(self, view: Any, key: str, as_of: dt.date, hops: int, index: RiskIndex | None, *,
+               earlier: bool = False) -> RiskReport:
+        """Return the risk report of ``key`` (answered from ``index`` when it fits; ``earlier``:
+        an index from :meth:`earlier`)."""
+        return check(view, key, as_of, hops, catalog=self.catalog, index=index, earlier=earlier)
 
     def cached(self, version: int, k: tuple[Any, ...]) -> Any:
         """Return a cached answer for this store version."""

@@ -98,9 +98,14 @@ async def risk(request: Request) -> Response:
         audit_keys(request, *hit[0])
         return json_response(hit[1])
     index = c.risk.ready(view, day, hops)
+    earlier = False
+    if index is None and direct_key(key) is not None:
+        # only records changed since the last index: answer from it while the new one builds
+        index = c.risk.earlier(view, day, hops, lambda: c.risk.index(c.store.view(), day, hops))
+        earlier = index is not None
     try:
         if index is not None and direct_key(key) is not None:
-            report = c.risk.report(view, key, day, hops, index)
+            report = c.risk.report(view, key, day, hops, index, earlier=earlier)
         else:
             # an index to build, or a name or malformed code to search for (a table scan on the
             # embedded store): on a worker thread, never holding up the event loop
@@ -111,7 +116,8 @@ async def risk(request: Request) -> Response:
     body = dump(report)  # orjson writes the dataclasses as as_dict() would, without the walk
     if principal.masked:
         body = mask_body(body)
-    c.risk.remember(version, cache_key, ((report.key,), body))
+    if not report.behind:  # an answer of an earlier version is not this version's answer
+        c.risk.remember(version, cache_key, ((report.key,), body))
     audit_keys(request, report.key)
     return json_response(body)
 
@@ -136,14 +142,20 @@ async def batch_check(request: Request, principal: RiskCaller, body: Annotated[C
 
 def _run_batch(c: ApiContext, body: CheckIn, day: dt.date, masked: bool) -> tuple[list[dict[str, Any]], list[str]]:
     view = c.store.view()
-    index = c.risk.index(view, day, body.hops)
+    index = c.risk.ready(view, day, body.hops)
+    earlier = False
+    if index is None:
+        index = c.risk.earlier(view, day, body.hops, lambda: c.risk.index(c.store.view(), day, body.hops))
+        earlier = index is not None
+    if index is None:
+        index = c.risk.index(view, day, body.hops)
     results: list[dict[str, Any]] = []
     keys: list[str] = []
     for i, item in enumerate(body.items):
         given = item.model_dump(exclude_none=True)
         query = (item.key or item.code or item.name or "").strip()
         try:
-            report = c.risk.report(view, query, day, body.hops, index)
+            report = c.risk.report(view, query, day, body.hops, index, earlier=earlier)
         except CreditGraphError as exc:
             keys.append(query)
             status = "NotFound" if isinstance(exc, NotFound) else type(exc).__name__

@@ -54,6 +54,48 @@ def test_repair_objection_and_resolution(fresh: Any, truth: dict[str, Any]) -> N
                                                  "/api/v1/objections/{objection_id}/resolution"}
 
 
+def test_checks_while_the_index_catches_up_are_answered_at_once(fresh: Any) -> None:
+    """Records written from outside the API (another process, such as ``creditgraph ingest``):
+    the next check is answered at once from the index of the state just before, saying it is
+    one change behind, while the new index builds in the background; then the new state is
+    answered. A change of links waits for the new index instead. A change through the API is
+    read by the next check of anyone (the writer waits for the index)."""
+    from graph.model import PartyKind
+    from tests.factories import link, list_entry
+
+    live = fresh(webhooks_enabled=False)  # webhook processing after a change would build the index too
+    view = live.store.view()
+    with live.client("supervision_system") as c:
+        firm = next(p for p in view.iter_parties([PartyKind.ENTERPRISE])
+                    if p.code and c.get(f"/api/v1/risk/{p.code}").json()["grade"] == "A")
+        entry = list_entry(firm, (dt.date.today() - dt.timedelta(days=30)).isoformat())
+        with live.store.writer() as w:  # not through the API: nothing rebuilds the index now
+            w.put_records([entry])
+        first = c.get(f"/api/v1/risk/{firm.code}").json()
+        assert first["behind"] == 1 and first["grade"] == "A"  # the state just before the entry
+        after = _wait(lambda: (r := c.get(f"/api/v1/risk/{firm.code}").json())["behind"] == 0 and r)
+        assert after["grade"] == "D" and any(w["code"] == "R001" for w in after["warnings"])
+        batch = c.post("/api/v1/risk/check", json={"items": [{"key": firm.code}]}).json()
+        assert batch["results"][0]["report"]["behind"] == 0 and batch["results"][0]["report"]["grade"] == "D"
+
+        # links changed: no earlier index answers, the check waits for the new one
+        other = next(p for p in view.iter_parties([PartyKind.ENTERPRISE]) if p.code and p.key != firm.key)
+        with live.store.writer() as w:
+            w.put_links([link(LinkKind.SHAREHOLDER, firm, other, "2020-01-01", ratio=0.6)])
+        assert live.ctx.risk.earlier(live.store.view(), dt.date.today(), 3, lambda: None) is None
+        linked = c.get(f"/api/v1/risk/{other.code}").json()
+        assert linked["behind"] == 0 and any(w["counterpart"] == firm.key for w in linked["warnings"])
+
+    # through the API: the writer waits, and the very next check reads the change
+    with live.client("investigator") as c:
+        rep = c.post(f"/api/v1/list-entries/{entry.id}/repair", json={"date": dt.date.today().isoformat(),
+                                                                        "by": "发改委"})
+        assert rep.status_code == 201, rep.text
+    with live.client("supervision_system") as c:
+        now = c.get(f"/api/v1/risk/{firm.code}").json()
+        assert now["behind"] == 0 and not any(w["code"] == "R001" for w in now["warnings"])
+
+
 def _pair(live: Live) -> tuple[Any, Any]:
     """Two firms sharing a legal representative, neither listed nor warned about the other."""
     view = live.store.view()
