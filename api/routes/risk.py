@@ -101,7 +101,7 @@ async def risk(request: Request) -> Response:
     earlier = False
     if index is None and direct_key(key) is not None:
         # only records changed since the last index: answer from it while the new one builds
-        index = c.risk.earlier(view, day, hops, lambda: c.risk.index(c.store.view(), day, hops))
+        index = c.risk.earlier(view, day, hops, lambda: c.risk.index(c.store.view(), day, hops))  # never waits
         earlier = index is not None
     try:
         if index is not None and direct_key(key) is not None:
@@ -125,7 +125,8 @@ async def risk(request: Request) -> Response:
 def _report_elsewhere(c: ApiContext, key: str, day: dt.date, hops: int) -> tuple[RiskReport, int]:
     """The report on a view of this thread's own, and the store version it was made on."""
     view = c.store.view()
-    return c.risk.report(view, key, day, hops, c.risk.index(view, day, hops)), view.version()
+    index, earlier = c.risk.answering(view, day, hops, c.store.view)
+    return c.risk.report(view, key, day, hops, index, earlier=earlier), view.version()
 
 
 @router.post("/risk/check", response_model=CheckOut, summary="Batch risk check (up to 1,000 parties)")
@@ -142,13 +143,7 @@ async def batch_check(request: Request, principal: RiskCaller, body: Annotated[C
 
 def _run_batch(c: ApiContext, body: CheckIn, day: dt.date, masked: bool) -> tuple[list[dict[str, Any]], list[str]]:
     view = c.store.view()
-    index = c.risk.ready(view, day, body.hops)
-    earlier = False
-    if index is None:
-        index = c.risk.earlier(view, day, body.hops, lambda: c.risk.index(c.store.view(), day, body.hops))
-        earlier = index is not None
-    if index is None:
-        index = c.risk.index(view, day, body.hops)
+    index, earlier = c.risk.answering(view, day, body.hops, c.store.view)
     results: list[dict[str, Any]] = []
     keys: list[str] = []
     for i, item in enumerate(body.items):
