@@ -150,11 +150,12 @@ class RiskService:
                 self._building.discard(k)
 
     def caught_up(self, view: Any) -> None:
-        """After a change through the API: rebuild today's indexes now (the writer waits, checks
-        meanwhile are answered from the earlier ones) and drop those of other days."""
+        """After a change through the API: rebuild the indexes of today (and tomorrow's, when
+        built ahead) now (the writer waits, checks meanwhile are answered from the earlier ones)
+        and drop those of past days."""
         day = today()
         for hops, as_of in list(self._caches):
-            if as_of == day:
+            if as_of >= day:
                 self.index(view, as_of, hops)
             else:
                 with self._guard:
@@ -167,7 +168,9 @@ class RiskService:
         with self._guard:
             cache = self._caches.get(k)
             if cache is None:
-                cache = RiskIndexCache(hops, catalog=self.catalog)
+                # the link columns of the latest index (another day or hops), when still current
+                latest = next((c.index for c in reversed(self._caches.values()) if c.index is not None), None)
+                cache = RiskIndexCache(hops, catalog=self.catalog, arrays=latest.arrays if latest is not None else None)
                 self._caches[k] = cache
                 while len(self._caches) > self.max_indexes:
                     old, _ = self._caches.popitem(last=False)

@@ -180,3 +180,44 @@ def test_run_pending_now_and_give_up_after_max_attempts(fresh: Any, receiver: Re
         d = next(d for d in sup.get(f"/api/v1/webhooks/{hook['id']}/deliveries").json()["items"] if d["id"] == did)
     assert (d["status"], d["attempts"], d["last_status"], d["last_error"]) == ("failed", 2, 500, "HTTP 500")
     assert len(receiver.requests) == 2 and x.key != y.key
+
+
+def test_tomorrows_index_is_built_before_midnight(fresh: Any) -> None:
+    """The server builds the next day's risk index ahead of midnight (on clocks given here),
+    reusing the link columns, so the first checks of a day do not wait for a build."""
+    import threading
+
+    from api.app import prebuild_each_day
+
+    live = fresh(webhooks_enabled=False)
+    risk = live.ctx.risk
+    today = dt.date.today()
+    tomorrow = today + dt.timedelta(days=1)
+    first = risk.index(live.store.view(), today, 3)
+    loops: list[tuple[threading.Thread, threading.Event]] = []
+
+    def start(at: dt.time) -> None:
+        stop = threading.Event()
+        loop = threading.Thread(target=prebuild_each_day, args=(live.ctx, stop),
+                                kwargs={"now": lambda: dt.datetime.combine(today, at), "lead": dt.timedelta(minutes=10)})
+        loop.start()
+        loops.append((loop, stop))
+
+    try:
+        start(dt.time(23, 45))  # 15 minutes to midnight: it waits
+        time.sleep(0.3)
+        assert risk.ready(live.store.view(), tomorrow, 3) is None
+        start(dt.time(23, 55))  # within the lead: it builds
+        built = _wait(lambda: risk.ready(live.store.view(), tomorrow, 3))
+        assert built is not None and built.as_of == tomorrow
+        assert built.arrays is first.arrays  # the link columns carried over, not read again
+        with live.client("supervision_system") as c:
+            firm = next(p for p in live.store.view().iter_parties() if p.code and p.key.startswith("org:"))
+            got = c.get(f"/api/v1/risk/{firm.code}", params={"as_of": tomorrow.isoformat()})
+            assert got.status_code == 200 and got.json()["method"] == "index"
+        assert risk.ready(live.store.view(), tomorrow, 3) is built  # answered from it, not rebuilt
+    finally:
+        for loop, stop in loops:
+            stop.set()
+            loop.join(5)
+    assert not any(loop.is_alive() for loop, _ in loops)  # a stop ends the wait at once
