@@ -152,10 +152,10 @@ class RiskService:
     def caught_up(self, view: Any) -> None:
         """After a change through the API: rebuild the indexes of today (and tomorrow's, when
         built ahead) now (the writer waits, checks meanwhile are answered from the earlier ones)
-        and drop those of past days."""
+        and drop those of other dates (built again when asked for)."""
         day = today()
         for hops, as_of in list(self._caches):
-            if as_of >= day:
+            if day <= as_of <= day + dt.timedelta(days=1):
                 self.index(view, as_of, hops)
             else:
                 with self._guard:
