@@ -120,7 +120,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--warm-keys", type=int, default=200)
     parser.add_argument("--write", action="store_true",
-                        help="end with a credit repair and the cold checks right after it (not with --link)")
+                        help="end with a phase of cold checks during which a credit repair is posted "
+                             "(changes the store: not with --link)")
     parser.add_argument("--port", type=int, default=18731)
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--key-file", help=argparse.SUPPRESS)
