@@ -126,10 +126,38 @@ def add_years(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year + years, day=28)
 
 
-def triggering_entries(view: View, catalog: Catalog) -> list[Record]:
-    """Return every list or court entry whose list type triggers a measure of ``catalog``."""
+def triggering_entries(view: View, catalog: Catalog, log: EntryLog | None = None) -> list[Record]:
+    """Return every list or court entry whose list type triggers a measure of ``catalog``
+    (``log``: read through it, only what was stored since its last read)."""
     types = catalog.list_types
-    return [r for r in view.records(kinds=list(ENTRY_KINDS)) if list_type_of(r) in types]
+    records = log.read(view) if log is not None else view.records(kinds=list(ENTRY_KINDS))
+    return [r for r in records if list_type_of(r) in types]
+
+
+class EntryLog:
+    """Every list and court entry of a store, kept between reads (a risk index's rebuilds).
+
+    Records are only ever added, so where the backend numbers them (``records_after``, the
+    embedded store) a read loads only those stored since the last: a rebuild after a repair
+    no longer loads the 65,000 entries of the 1M-firm demo set again (about 1.3 s). Elsewhere
+    each read loads them all."""
+
+    def __init__(self) -> None:
+        self.records: list[Record] = []
+        self.mark = 0
+
+    def read(self, view: View) -> list[Record]:
+        """Return every entry stored in ``view``, oldest first."""
+        after = getattr(view, "records_after", None)
+        if after is None:
+            return view.records(kinds=list(ENTRY_KINDS))
+        new, top = after(self.mark, ENTRY_KINDS)
+        if top < self.mark:  # a mark beyond the newest record: not the store read before
+            self.records, self.mark = [], 0
+            new, top = after(0, ENTRY_KINDS)
+        self.records = self.records + new  # a new list: a reader of the last one keeps it whole
+        self.mark = top
+        return self.records
 
 
 class _Names:

@@ -31,6 +31,7 @@ from graph.schema import PARTY_LABELS_ZH, link_spec
 from graph.store import InvalidInput, NotFound, View
 from queries.catalog import COURT_LIST, Catalog, load_catalog
 from queries.propagation import (
+    EntryLog,
     PathStep,
     _Names,
     entry_punishments,
@@ -266,16 +267,18 @@ def black_list_types(catalog: Catalog) -> frozenset[str]:
 
 
 def punished_parties(view: View, as_of: dt.date, catalog: Catalog | None = None, *,
-                     memo: dict[tuple[Any, ...], list[tuple[str, SourceReason]]] | None = None) -> PunishedSet:
+                     memo: dict[tuple[Any, ...], list[tuple[str, SourceReason]]] | None = None,
+                     log: EntryLog | None = None) -> PunishedSet:
     """Return the parties punished on ``as_of``: subjects of black-list and court entries in
     force, and people reached by a mandatory measure (``memo`` keeps each entry's people
-    between calls while the links stay the same, so a list change costs only its entry)."""
+    between calls while the links stay the same, so a list change costs only its entry;
+    ``log`` keeps the entries read, so a call reads only those stored since)."""
     catalog = catalog or load_catalog()
     black = black_list_types(catalog)
     book = ActionBook.load(view)
     names = _Names(view)
     out = PunishedSet(as_of)
-    for entry in triggering_entries(view, catalog):
+    for entry in triggering_entries(view, catalog, log):
         status = judge(entry, as_of, book)
         if not status.active:
             continue

@@ -28,6 +28,7 @@ import numpy as np
 from graph.model import Link, LinkKind, Party, RecordKind
 from graph.store import View
 from queries.catalog import Catalog, load_catalog
+from queries.propagation import EntryLog
 from queries.risk import (
     DEFAULT_CONFIG,
     KIND_CODE,
@@ -261,9 +262,11 @@ class RiskIndex:
         arrays: GraphArrays | None = None,
         memo: dict[tuple[Any, ...], Any] | None = None,
         previous: RiskIndex | None = None,
+        log: EntryLog | None = None,
     ) -> RiskIndex:
         """Return the index of ``view`` on ``as_of`` (``arrays`` reused when links are unchanged,
-        ``memo`` the people each entry reached, valid while the links are unchanged)."""
+        ``memo`` the people each entry reached, valid while the links are unchanged, ``log``
+        the entries read by earlier builds)."""
         cfg = config or DEFAULT_CONFIG
         catalog = catalog or load_catalog()
         version = view.version()
@@ -272,7 +275,7 @@ class RiskIndex:
         arrays = graph_arrays(view, arrays)
         timings["arrays"] = time.perf_counter() - t
         t = time.perf_counter()
-        punished = punished_parties(view, as_of, catalog, memo=memo)
+        punished = punished_parties(view, as_of, catalog, memo=memo, log=log)
         keys = sorted(punished.reasons)
         ids = arrays.ids_of(keys) if keys else np.zeros(0, dtype=np.int64)
         order = np.argsort(ids, kind="stable")
@@ -629,6 +632,7 @@ class RiskIndexCache:
         self.index: RiskIndex | None = None
         self.memo: dict[tuple[Any, ...], Any] = {}
         self._memo_token: Any = None
+        self.log = EntryLog()  # list and court entries, read once and then only the new ones
         # link columns another cache already read (another date or hops): reused while the
         # links are the same, instead of read again (half of a first build at 1M firms)
         self._seed = arrays
@@ -643,7 +647,7 @@ class RiskIndexCache:
             if arrays.token != self._memo_token:
                 self.memo, self._memo_token = {}, arrays.token  # links changed: who held roles may differ
             self.index = RiskIndex.build(view, as_of, self.hops, config=self.config, catalog=self.catalog,
-                                         arrays=arrays, memo=self.memo, previous=idx)
+                                         arrays=arrays, memo=self.memo, previous=idx, log=self.log)
         assert self.index is not None
         return self.index
 

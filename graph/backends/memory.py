@@ -955,6 +955,20 @@ class EmbeddedView:
         r = self.conn.execute(f"SELECT {_RECORD_COLS} FROM records WHERE fid = ?", (record_id,)).fetchone()
         return self._record(r) if r else None
 
+    def records_after(self, mark: int, kinds: Sequence[RecordKind]) -> tuple[list[Record], int]:
+        """Return the records of ``kinds`` stored after ``mark`` (0: all), oldest first, and the
+        mark to pass next time. Records are only ever added (INSERT OR IGNORE, never updated
+        or deleted) and batches commit one at a time in row-id order, so a caller that keeps
+        what it read reads each record once (a mark above the newest: another store; start at 0)."""
+        top = self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM records").fetchone()[0]
+        if top <= mark or not kinds:
+            return [], top
+        marks = ",".join("?" * len(kinds))
+        rows = self.conn.execute(
+            f"SELECT {_RECORD_COLS} FROM records WHERE id > ? AND id <= ? AND kind IN ({marks}) ORDER BY id",
+            [mark, top, *(RecordKind(k).value for k in kinds)])
+        return [self._record(r) for r in rows], top
+
     def record_subjects(self, kinds: Sequence[RecordKind]) -> set[str]:
         """Return the subjects of every record of ``kinds`` (as stored)."""
         if not kinds:

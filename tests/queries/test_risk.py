@@ -229,6 +229,43 @@ def test_index_is_rebuilt_after_a_list_change(store):
     assert fast.as_dict() | {"method": "direct"} == check(store.view(), target.key, ON).as_dict()
 
 
+def test_rebuilds_read_only_new_entries_and_agree_with_a_fresh_build(store, monkeypatch):
+    """A cache's rebuilds after list changes read only the entries stored since the last
+    (where the backend numbers records) and punish exactly as an index built from nothing."""
+    from queries.actions import repair_record
+    from queries.propagation import ENTRY_KINDS
+
+    fs, ps, *_ = _random_graph(store, seed=5, firms=60, persons=80)
+    read: list[int] = []
+    if hasattr(store.view(), "records_after"):
+        real = type(store.view()).records_after
+
+        def counting(self, mark, kinds):
+            got = real(self, mark, kinds)
+            read.append(len(got[0]))
+            return got
+
+        monkeypatch.setattr(type(store.view()), "records_after", counting)
+    cache = RiskIndexCache(3)
+    cache.get(store.view(), ON)
+    before = len(store.view().records(kinds=list(ENTRY_KINDS)))
+    added = [list_entry(f, f"2022-05-0{i + 1}") for i, f in enumerate(fs[:3])]
+    for entry in added:
+        with store.writer() as w:
+            w.put_records([entry])
+        built = cache.get(store.view(), ON)
+        fresh = RiskIndex.build(store.view(), ON, 3)
+        assert built.source_keys == fresh.source_keys and built.reasons == fresh.reasons
+    with store.writer() as w:
+        w.put_records([repair_record(added[0], d("2022-06-01"), "发改委")])
+    built = cache.get(store.view(), ON)
+    fresh = RiskIndex.build(store.view(), ON, 3)
+    assert added[0].subject not in fresh.reasons or all(r.entry_id != added[0].id for r in fresh.reasons[added[0].subject])
+    assert built.source_keys == fresh.source_keys and built.reasons == fresh.reasons
+    if read:  # the embedded store: everything once, then one entry per list change, none for the repair
+        assert read == [before, 1, 1, 1, 0]
+
+
 def test_index_marks_skip_only_what_would_find_nothing(store):
     """Hubs over hard_cap are not passed through, and most parties are answered from the index's
     marks alone (nothing within hops, no records): every answer still equals the direct one."""
