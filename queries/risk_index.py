@@ -126,21 +126,19 @@ def _embedded_arrays(view: Any, token: Any) -> GraphArrays:
                           dtype=np.int64)
     is_org[org_ids[org_ids < n]] = True
 
-    store = getattr(view, "store", None)
-
     def here() -> Any:
-        # the calling thread's connection, not the building thread's: the index answers on the
-        # event loop while a rebuild runs on a worker, and a connection shared between threads
-        # made checks wait for the rebuild's long reads (seconds at 1M firms)
-        return store._read_conn() if store is not None else conn
+        # a view on the calling thread's connection, not the building thread's: the index
+        # answers on the event loop while a rebuild runs on a worker, and a connection shared
+        # between threads made checks wait for the rebuild's long reads (seconds at 1M firms)
+        return type(view)(view.store, view.index) if getattr(view, "store", None) is not None else view
 
     def ids_of(keys: Sequence[str]) -> np.ndarray:
         keys = list(keys)
         on = here()
         if len(keys) == 1:  # one party per check: the plain look-up, not the batched one
-            row = on.execute("SELECT id FROM parties WHERE key = ?", (keys[0],)).fetchone()
+            row = on.conn.execute("SELECT id FROM parties WHERE key = ?", (keys[0],)).fetchone()
             return np.array([remap[row[0]] if row is not None and 0 <= row[0] < n else -1], dtype=np.int64)
-        found = type(view).party_ids(_OnConnection(on), keys)
+        found = on.party_ids(keys)
         out = np.array([found.get(k, -1) for k in keys], dtype=np.int64)
         ok = (out >= 0) & (out < n)
         out[ok] = remap[out[ok]]
@@ -161,13 +159,6 @@ def _embedded_arrays(view: Any, token: Any) -> GraphArrays:
         end=idx.end[keep].copy(), ratio=ratio[keep], fid=fid[keep], is_org=is_org, ids_of=ids_of, token=token,
         built_in=time.perf_counter() - t0, plain_party=plain_party,
     )
-
-
-@dataclass(slots=True)
-class _OnConnection:
-    """Just a ``conn``: runs a view method that reads only ``self.conn`` on another connection."""
-
-    conn: Any
 
 
 def _generic_arrays(view: View, token: Any) -> GraphArrays:

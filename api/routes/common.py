@@ -128,17 +128,18 @@ class RiskService:
                                  daemon=True).start()
         return idx
 
-    def answering(self, view: Any, as_of: dt.date, hops: int, fresh_view: Callable[[], Any]) -> tuple[RiskIndex, bool]:
+    def answering(self, view: Any, as_of: dt.date, hops: int, fresh_view: Callable[[], Any], *,
+                  wait: bool = True) -> tuple[RiskIndex | None, bool]:
         """Return the index to answer checks on ``view`` with, and whether it is an earlier
-        one (:meth:`earlier`); waits for a build only when no index may answer (blocking: for
-        worker threads, not the event loop). ``fresh_view`` opens a view for a background build."""
+        one (:meth:`earlier`). When none may answer, ``wait``: build it (blocking: for worker
+        threads), else None (the event loop). ``fresh_view`` opens a view for a background build."""
         index = self.ready(view, as_of, hops)
         if index is not None:
             return index, False
         index = self.earlier(view, as_of, hops, lambda: self.index(fresh_view(), as_of, hops))
         if index is not None:
             return index, True
-        return self.index(view, as_of, hops), False
+        return (self.index(view, as_of, hops) if wait else None), False
 
     def _build_in_background(self, k: tuple[int, dt.date], rebuild: Callable[[], Any]) -> None:
         try:

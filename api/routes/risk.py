@@ -97,14 +97,12 @@ async def risk(request: Request) -> Response:
     if hit is not None:
         audit_keys(request, *hit[0])
         return json_response(hit[1])
-    index = c.risk.ready(view, day, hops)
-    earlier = False
-    if index is None and direct_key(key) is not None:
-        # only records changed since the last index: answer from it while the new one builds
-        index = c.risk.earlier(view, day, hops, lambda: c.risk.index(c.store.view(), day, hops))  # never waits
-        earlier = index is not None
+    direct = direct_key(key) is not None
+    # the index of this store version, or of the one before when only records changed (its
+    # successor then builds in the background); never waits for a build on the event loop
+    index, earlier = c.risk.answering(view, day, hops, c.store.view, wait=False) if direct else (None, False)
     try:
-        if index is not None and direct_key(key) is not None:
+        if index is not None:
             report = c.risk.report(view, key, day, hops, index, earlier=earlier)
         else:
             # an index to build, or a name or malformed code to search for (a table scan on the
