@@ -17,6 +17,9 @@ a second process; this process drives it with a minimal asyncio HTTP/1.1 client 
 * ``trivial``     ``GET /bench/trivial`` (no auth, returns {"ok": true}): the ceiling on this machine
 * ``risk-cold``   every request a different firm (no answer cache can help; risk index only)
 * ``risk-warm``   ``--warm-keys`` firms asked over and over (answers cached per store version)
+* ``batch``       (``--batches N``) N batches of 1,000 different firms to ``POST /api/v1/risk/check``
+  one after another, then the same N again (answers cached per store version): keys/s and
+  ms per batch, the approval desks' way of calling
 * ``after-write`` (``--write``) every request a different firm, and 0.2 s in a credit repair is
   posted: what approval desks see while the risk index catches up with a change (max = the
   longest wait)
@@ -122,6 +125,8 @@ def main() -> None:
     parser.add_argument("--write", action="store_true",
                         help="end with a phase of cold checks during which a credit repair is posted "
                              "(changes the store: not with --link)")
+    parser.add_argument("--batches", type=int, default=0,
+                        help="also time this many batch checks of 1,000 firms (then the same again)")
     parser.add_argument("--port", type=int, default=18731)
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--key-file", help=argparse.SUPPRESS)
@@ -156,8 +161,10 @@ def main() -> None:
                              "AND attrs LIKE '%失信%' ORDER BY id LIMIT 1").fetchone()
         links = conn.execute("SELECT COUNT(*) FROM links").fetchone()[0]
         conn.close()
-        step = max(1, len(firms) // (args.requests * (args.repeat + args.write)))
+        batch_keys = 1000 * args.batches
+        step = max(1, len(firms) // (args.requests * (args.repeat + args.write) + batch_keys))
         cold = firms[::step]
+        batch_firms = cold[len(cold) - batch_keys:] if batch_keys else []
         warm = firms[:: max(1, len(firms) // args.warm_keys)][: args.warm_keys]
         key_file = tmp / "key"
         proc = subprocess.Popen([sys.executable, __file__, "--serve", "--db", str(db), "--port", str(args.port),
@@ -217,6 +224,8 @@ def main() -> None:
                 for rps, _p50, p99 in results[name]:
                     print(f"{name}: {rps / trivial:.2f}x trivial throughput (target >= 0.8), p99 {p99:.1f} ms "
                           f"(target <= 25 ms at {args.concurrency} connections)")
+            if batch_firms:
+                _batches(base, key, batch_firms)
         finally:
             proc.terminate()
             proc.wait(timeout=30)
@@ -224,6 +233,27 @@ def main() -> None:
         shutil.rmtree(tmp, ignore_errors=True)
         if args.db and _stamp(args.db) != before:  # the server must only have read it
             print(f"warning: {args.db} changed during the run (size or modification time)")
+
+
+def _batches(base: str, key: str, firms: list[str]) -> None:
+    """Batch checks of 1,000 firms each, one after another on one connection; then the same again."""
+    import httpx
+
+    chunks = [firms[i : i + 1000] for i in range(0, len(firms), 1000)]
+    print(f"\nbatch checks: {len(chunks)} x 1,000 different firms, one connection")
+    with httpx.Client(base_url=base, headers={"X-API-Key": key}, timeout=600) as client:
+        for label in ("first time", "asked again"):
+            times, sizes, statuses = [], [], {}
+            for chunk in chunks:
+                t = time.perf_counter()
+                r = client.post("/api/v1/risk/check", json={"items": [{"key": k} for k in chunk]})
+                times.append(time.perf_counter() - t)
+                sizes.append(len(r.content))
+                statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
+            keys = sum(len(c) for c in chunks)
+            print(f"batch {label:<11} {keys / sum(times):>8,.0f} keys/s; ms per batch "
+                  f"{', '.join(f'{x * 1000:.0f}' for x in times)}; {statistics.mean(sizes) / 1e6:.1f} MB per "
+                  f"answer; {statuses}")
 
 
 def _post_repair(base: str, key_file: Path, entry_id: str) -> None:

@@ -7,6 +7,7 @@ import re
 import sqlite3
 from typing import Any
 
+import orjson
 import pytest
 
 from api.auth import revoke_key
@@ -157,6 +158,26 @@ def test_supervision_systems_see_masked_ids_and_no_contacts(live: Live, truth: d
         assert not _full_ids(batch) and '"tel:1' not in batch
         relocations = sup.get("/api/v1/relocations").text
         assert not _full_ids(relocations)
+
+
+def test_batch_reports_are_the_single_check_answers(live: Live, truth: dict[str, Any]) -> None:
+    """Batch items carry exactly what GET /risk/{key} answers, for each role, whether the batch
+    computed the report, reused its own earlier answer or one the single check cached."""
+    case = _linked(truth)
+    keys = [case["uscc"], case["via"]] + [c.get("new_uscc") or c["uscc"] for c in truth["relocations"][:3]]
+    for role in ("investigator", "supervision_system"):
+        with live.client(role) as c:
+            first = c.post("/api/v1/risk/check", json={"items": [{"key": k} for k in keys], "as_of": AS_OF}).json()
+            single = [c.get(f"/api/v1/risk/{k}", params={"as_of": AS_OF}).json() for k in keys]
+            again = c.post("/api/v1/risk/check", json={"items": [{"key": k} for k in keys], "as_of": AS_OF}).json()
+            assert [r["report"] for r in first["results"]] == single == [r["report"] for r in again["results"]]
+            assert [r["input"] for r in first["results"]] == [r["input"] for r in again["results"]]
+            assert any(r["report"]["warnings"] for r in first["results"])
+            # computed by the batch itself (asked first): masked as the single check masks
+            assert bool(_full_ids(orjson.dumps(first).decode())) == (role == "investigator")
+    with live.client("supervision_system") as c:
+        out = c.post("/api/v1/risk/check", json={"items": [{"key": case["via"]}], "as_of": AS_OF}).json()
+        assert out["results"][0]["input"]["key"] == case["via"][:4] + "**********" + case["via"][-4:]
 
 
 def test_batch_check_per_item_results_and_failures(live: Live, truth: dict[str, Any]) -> None:
