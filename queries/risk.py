@@ -26,7 +26,7 @@ from functools import partial
 from typing import Any
 
 from graph.identifiers import check_resident_id, check_uscc, normalise_code
-from graph.model import Link, LinkKind, Party, RecordKind
+from graph.model import Link, LinkKind, Party, PartyKind, RecordKind
 from graph.schema import PARTY_LABELS_ZH, link_spec
 from graph.store import InvalidInput, NotFound, View
 from queries.catalog import COURT_LIST, Catalog, load_catalog
@@ -497,20 +497,28 @@ def _check(view: View, key: str, as_of: dt.date, hops: int, catalog: Catalog, cf
            index: Any) -> RiskReport:
     """:func:`check` with ``index`` None unless it answers for these arguments."""
     answered = index is not None
+    found = None
     if answered:
-        # most parties have nothing near them: one look-up answers (most checks of approval desks)
         direct = direct_key(key)
-        found = index.unmarked_party(view, direct) if direct is not None else None
-        if found is not None:
+        found = index.own_party(view, direct) if direct is not None else None
+        if found is not None and found[3]:
+            # most parties have nothing near them: one look-up answers (most checks of approval desks)
             assert direct is not None
-            return RiskReport(key=direct, name=found[1], kind=found[0], as_of=as_of, hops=hops, grade="A",
+            return RiskReport(key=direct, name=found[2], kind=found[1], as_of=as_of, hops=hops, grade="A",
                               sampling_ratio=cfg.sampling_ratio("A"), warnings=(), records=(), red_listed=False,
                               method="index")
-    subject = resolve_subject(view, key)
+    if found is not None:
+        # stored under its own key: that look-up gave the key, kind and name, all a report
+        # reads of its subject, and the node (no second and third look-up of the same row)
+        assert direct is not None
+        subject = Party(direct, PartyKind(found[1]), found[2])
+    else:
+        subject = resolve_subject(view, key)
     own = True  # whether the subject's own records must be read
     parties_of = None
     if answered:
-        node = index.node_of(view, subject.key, resolved=True)  # a party's own key: no alias to follow
+        # a party's own key: no alias to follow
+        node = found[0] if found is not None else index.node_of(view, subject.key, resolved=True)
         hits, capped = index.hits_of(view, subject.key, node=node)
         own = index.has_records(node)
         reasons = index.reasons
@@ -563,8 +571,9 @@ def assemble(
     ranked = sorted((h for h in hits if h.source != subject.key and not _derivative(h, reasons.get(h.source, ()))),
                     key=lambda h: (-h.strength, len(h.links), h.source))
     ranked = ranked[: cfg.max_link_warnings]
-    keys = {n for h in ranked for n in h.nodes}
+    keys = {n for h in ranked for n in h.nodes} - {subject.key}  # the subject is at hand
     parties = (parties_of or view.parties)(keys) if keys else {}
+    parties[subject.key] = subject
     link_warnings = [_link_warning(cfg, h, parties, reasons.get(h.source, [])) for h in ranked]
     warnings.extend(link_warnings)
     if red and (black or link_warnings):

@@ -70,11 +70,15 @@ class GraphArrays:
     # (view, party key) -> (node id, kind, name) of a party stored under that very key (no
     # alias), in one look-up, or None; only where the backend offers it (the embedded one)
     plain_party: Callable[[Any, str], tuple[int, str, str] | None] | None = None
+    # the stored row of each link, where node ids are party row ids too (the embedded
+    # backend): a check then reads its paths' links and parties by row id
+    # (``links_by_rowid``, ``parties_by_rowid`` of the view) instead of by key
+    rowid: np.ndarray | None = None
 
     def nbytes(self) -> int:
         """Bytes held by the columns."""
         return sum(a.nbytes for a in (self.src, self.dst, self.kind, self.start, self.end, self.ratio, self.fid,
-                                      self.is_org))
+                                      self.is_org, *(() if self.rowid is None else (self.rowid,))))
 
 
 def _embedded_token(view: Any) -> tuple[int, int, int, int]:
@@ -157,7 +161,7 @@ def _embedded_arrays(view: Any, token: Any) -> GraphArrays:
     return GraphArrays(
         n=n, src=src[keep], dst=dst[keep], kind=idx.kind[keep].astype(np.int8), start=idx.start[keep].copy(),
         end=idx.end[keep].copy(), ratio=ratio[keep], fid=fid[keep], is_org=is_org, ids_of=ids_of, token=token,
-        built_in=time.perf_counter() - t0, plain_party=plain_party,
+        built_in=time.perf_counter() - t0, plain_party=plain_party, rowid=idx.rowid[keep],
     )
 
 
@@ -239,6 +243,8 @@ class RiskIndex:
     _party_memo: dict[str, Any] = field(default_factory=dict)
     _link_memo: dict[str, Any] = field(default_factory=dict)
     _resolve_memo: dict[str, Any] = field(default_factory=dict)
+    _edge_memo: dict[int, Any] = field(default_factory=dict)  # link row id -> Link
+    _node_memo: dict[int, Any] = field(default_factory=dict)  # node (party row) id -> Party
 
     # -- building -------------------------------------------------------------------------
     @classmethod
@@ -449,16 +455,30 @@ class RiskIndex:
         """``view.links_by_id(link_ids)``, remembered for this store version."""
         return self._memo(self._link_memo, link_ids, view.links_by_id)
 
+    def links_by_rowid(self, view: View, rowids: Iterable[int]) -> dict[int, Link]:
+        """``view.links_by_rowid(rowids)`` (embedded backend), remembered for this store version."""
+        return self._memo(self._edge_memo, rowids, view.links_by_rowid)  # type: ignore[attr-defined]
+
+    def parties_by_node(self, view: View, nodes: Iterable[int]) -> dict[int, Party]:
+        """The party of each node id (embedded backend: a party row id), remembered for this
+        store version; what is read is remembered by key too, for :meth:`parties`."""
+        found = self._memo(self._node_memo, nodes, view.parties_by_rowid)  # type: ignore[attr-defined]
+        if len(self._party_memo) + len(found) > _MEMO_LIMIT:
+            self._party_memo.clear()
+        for party in found.values():
+            self._party_memo[party.key] = party
+        return found
+
     def resolve_many(self, view: View, keys: Iterable[str]) -> dict[str, str]:
         """``view.resolve_many(keys)``, remembered for this store version."""
         return self._memo(self._resolve_memo, keys, view.resolve_many)
 
     @staticmethod
-    def _memo(memo: dict[str, Any], keys: Iterable[str], fetch: Callable[[list[str]], dict[str, Any]]) -> dict[str, Any]:
+    def _memo(memo: dict[Any, Any], keys: Iterable[Any], fetch: Callable[[list[Any]], dict[Any, Any]]) -> dict[Any, Any]:
         # single get/set operations only: the batch check's threads share the memo with the
         # event loop, and one of them may clear it while another reads
-        out: dict[str, Any] = {}
-        missing: list[str] = []
+        out: dict[Any, Any] = {}
+        missing: list[Any] = []
         for k in dict.fromkeys(keys):
             v = memo.get(k, _UNKNOWN)
             if v is _UNKNOWN:
@@ -484,12 +504,11 @@ class RiskIndex:
         caller already followed aliases (a party's own key), which saves a look-up."""
         return self._node(key, None if resolved else view)
 
-    def unmarked_party(self, view: View, key: str) -> tuple[str, str] | None:
-        """Return (kind, name) of the party stored under the party key ``key`` when its node
-        carries none of the marks of :meth:`_mark` (no punished party within hops, no capped
-        hub near, no records of its own): its check finds nothing, so the caller answers grade
-        A without reading labels, records or the party's other facts. None: look closer (an
-        alias, an unknown key, a marked node, or a backend without the one-step look-up)."""
+    def own_party(self, view: View, key: str) -> tuple[int, str, str, bool] | None:
+        """Return (node id, kind, name, quiet) of the party stored under the party key ``key``
+        (no alias), in one look-up; ``quiet``: its node carries none of the marks of
+        :meth:`_mark`, so its check finds nothing. None: look closer (an alias, an unknown
+        key, or a backend without the one-step look-up)."""
         look = self.arrays.plain_party
         if look is None or self.reached is None or self.near_hub is None or self.with_records is None:
             return None
@@ -497,9 +516,16 @@ class RiskIndex:
         if found is None:
             return None
         node, kind, name = found
-        if self.reached[node] or self.near_hub[node] or self.with_records[node]:
-            return None
-        return kind, name
+        return node, kind, name, not (self.reached[node] or self.near_hub[node] or self.with_records[node])
+
+    def unmarked_party(self, view: View, key: str) -> tuple[str, str] | None:
+        """Return (kind, name) of the party stored under the party key ``key`` when its node
+        carries none of the marks of :meth:`_mark` (no punished party within hops, no capped
+        hub near, no records of its own): its check finds nothing, so the caller answers grade
+        A without reading labels, records or the party's other facts. None: look closer (an
+        alias, an unknown key, a marked node, or a backend without the one-step look-up)."""
+        found = self.own_party(view, key)
+        return (found[1], found[2]) if found is not None and found[3] else None
 
     def has_records(self, node: int) -> bool:
         """False only when the party at ``node`` is surely the subject of no list entry, court
@@ -531,7 +557,7 @@ class RiskIndex:
             if source == subject:
                 continue
             node_ids = [x]
-            fids: list[bytes] = []
+            edges: list[int] = []
             src_first: list[bool] = []
             cur_row = row
             for level in range(h, 0, -1):
@@ -539,19 +565,44 @@ class RiskIndex:
                 edge = int(self.arc_edge[arc])
                 # a forward arc runs from the link's src to its dst: the predecessor is the other end
                 y = int(self.arrays.src[edge]) if self.arc_fwd[arc] else int(self.arrays.dst[edge])
-                fids.append(bytes(self.arrays.fid[edge]))
+                edges.append(edge)
                 src_first.append(not bool(self.arc_fwd[arc]))
                 node_ids.append(y)
                 if level > 1:
                     prev = self.layers[level - 2]
                     cur_row = int(np.searchsorted(prev.key, y * n_src + si))
-            walks.append((source, val, node_ids, [f.decode() for f in fids], src_first))
+            walks.append((source, val, node_ids, edges, src_first))
+        if self.arrays.rowid is not None:
+            hits = self._hits_by_row(view, subject, walks)
+        else:
+            hits = self._hits_by_id(view, subject, walks)
+        return hits, self._capped(view, x)
+
+    def _hits_by_row(self, view: View, subject: str, walks: list[Any]) -> list[LinkHit]:
+        """The walks as hits, their links and parties read by row id (node ids are party rows)."""
+        rowid = self.arrays.rowid
+        assert rowid is not None
+        stored = self.links_by_rowid(view, (int(rowid[e]) for w in walks for e in w[3]))
+        parties = self.parties_by_node(view, (n for w in walks for n in w[2][1:]))
+        hits: list[LinkHit] = []
+        for source, val, node_ids, edges, src_first in walks:
+            links = [stored.get(int(rowid[e])) for e in edges]
+            ends = [parties.get(n) for n in node_ids[1:]]
+            if any(lk is None for lk in links) or any(p is None for p in ends):
+                continue  # removed since the index was built
+            keys = (subject, *(p.key for p in ends if p is not None))
+            hits.append(self._hit(source, val, node_ids, keys, links, src_first))
+        return hits
+
+    def _hits_by_id(self, view: View, subject: str, walks: list[Any]) -> list[LinkHit]:
+        """The walks as hits, their links read by link id and their ends resolved by key (any backend)."""
+        fids = {e: bytes(self.arrays.fid[e]).decode() for w in walks for e in w[3]}
         # every link and endpoint of every walk in two look-ups, not one per link
-        stored = self.links_by_id(view, (f for w in walks for f in w[3]))
+        stored = self.links_by_id(view, fids.values())
         resolved = self.resolve_many(view, (k for lk in stored.values() for k in (lk.src, lk.dst)))
         hits: list[LinkHit] = []
-        for source, val, node_ids, fid_texts, src_first in walks:
-            links = [stored.get(f) for f in fid_texts]
+        for source, val, node_ids, edges, src_first in walks:
+            links = [stored.get(fids[e]) for e in edges]
             if any(lk is None for lk in links):
                 continue
             keys = [subject]
@@ -559,11 +610,14 @@ class RiskIndex:
                 assert lk is not None
                 a, b = resolved[lk.src], resolved[lk.dst]
                 keys.append(b if src_first[i] else a)
-            hubs = tuple((keys[i], int(self.degree[node_ids[i]])) for i in range(1, len(keys) - 1)
-                         if self.degree[node_ids[i]] > self.config.soft_cap)
-            hits.append(LinkHit(source, val, tuple(keys), tuple(lk for lk in links if lk is not None),
-                                tuple(src_first), hubs))
-        return hits, self._capped(view, x)
+            hits.append(self._hit(source, val, node_ids, tuple(keys), links, src_first))
+        return hits
+
+    def _hit(self, source: str, val: float, node_ids: list[int], keys: tuple[str, ...], links: list[Any],
+             src_first: list[bool]) -> LinkHit:
+        hubs = tuple((keys[i], int(self.degree[node_ids[i]])) for i in range(1, len(keys) - 1)
+                     if self.degree[node_ids[i]] > self.config.soft_cap)
+        return LinkHit(source, val, keys, tuple(links), tuple(src_first), hubs)
 
     def _capped(self, view: View, x: int) -> set[str]:
         """Hubs (more than hard_cap links) within hops-1 of node ``x``: not passed through."""

@@ -679,6 +679,10 @@ class EmbeddedView:
                 out[row[1]] = self._party(row)
         return out
 
+    def parties_by_rowid(self, ids: Iterable[int]) -> dict[int, Party]:
+        """Return the parties stored in these rows, by row id (what the link index's node ids are)."""
+        return self._parties_by_id(ids)
+
     def _parties_by_id(self, ids: Iterable[int]) -> dict[int, Party]:
         out: dict[int, Party] = {}
         for chunk in _chunks(list(ids), 900):
@@ -817,6 +821,16 @@ class EmbeddedView:
             marks = ",".join("?" * len(chunk))
             for r in self.conn.execute(f"SELECT {_LINK_COLS} FROM {_LINK_FROM} WHERE l.fid IN ({marks})", chunk):
                 out[r[1]] = self._link(r)
+        return out
+
+    def links_by_rowid(self, ids: Iterable[int]) -> dict[int, Link]:
+        """Return the links stored in these rows, by row id (a primary-key look-up each,
+        cheaper than the id index of :meth:`links_by_id`)."""
+        out: dict[int, Link] = {}
+        for chunk in _chunks(list(dict.fromkeys(ids)), 900):
+            marks = ",".join("?" * len(chunk))
+            for r in self.conn.execute(f"SELECT {_LINK_COLS} FROM {_LINK_FROM} WHERE l.id IN ({marks})", chunk):
+                out[r[0]] = self._link(r)
         return out
 
     def resolve_many(self, keys: Iterable[str]) -> dict[str, str]:
