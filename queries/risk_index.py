@@ -161,8 +161,13 @@ def _embedded_arrays(view: Any, token: Any) -> GraphArrays:
     return GraphArrays(
         n=n, src=src[keep], dst=dst[keep], kind=idx.kind[keep].astype(np.int8), start=idx.start[keep].copy(),
         end=idx.end[keep].copy(), ratio=ratio[keep], fid=fid[keep], is_org=is_org, ids_of=ids_of, token=token,
-        built_in=time.perf_counter() - t0, plain_party=plain_party, rowid=idx.rowid[keep],
+        built_in=time.perf_counter() - t0, plain_party=plain_party, rowid=_compact(idx.rowid[keep]),
     )
+
+
+def _compact(ids: np.ndarray) -> np.ndarray:
+    """Row ids in 4 bytes each while they fit (34 MB less at 8.6M links)."""
+    return ids.astype(np.int32) if len(ids) and int(ids.max()) < 2**31 else ids
 
 
 def _generic_arrays(view: View, token: Any) -> GraphArrays:
