@@ -145,8 +145,8 @@ def _run_batch(c: ApiContext, body: CheckIn, day: dt.date,
 
     Each report is serialised once and masked as bytes, as the single check does, instead of
     being walked into a dict, masked through a second serialisation and parsed back; an
-    answer the single check cached for this store version is reused (approval desks ask
-    about the same applicants again and again)."""
+    answer cached for this store version, by the single check or an earlier batch, is
+    reused (approval desks ask about the same applicants again and again)."""
     view = c.store.view()
     version = view.version()
     index, earlier = c.risk.answering(view, day, body.hops, c.store.view)
