@@ -229,6 +229,33 @@ def test_index_is_rebuilt_after_a_list_change(store):
     assert fast.as_dict() | {"method": "direct"} == check(store.view(), target.key, ON).as_dict()
 
 
+def test_new_links_rebuild_the_columns_and_agree_with_the_direct_computation(store):
+    """After links are added, the index's columns are rebuilt keeping the titles already read
+    (only later rows are read); paths through old and new links read as the stored facts."""
+    fs, ps, *_ = _random_graph(store, seed=5, firms=80, persons=100)
+    cache = RiskIndexCache(3)
+    first = cache.get(store.view(), ON)
+    warned = [f for f in fs if check(store.view(), f.key, ON).warnings]
+    newcomer = person("新来人员")
+    added = [link(LinkKind.DIRECTOR, newcomer, warned[0], "2020-01-01", title="独立董事(新任)"),
+             link(LinkKind.SHAREHOLDER, newcomer, fs[-1], "2019-05-01", ratio=0.35, title="自然人股东(新)")]
+    write_graph(store, [newcomer], added, [])
+    second = cache.get(store.view(), ON)
+    if hasattr(store.view(), "index"):  # the embedded columns: rebuilt, earlier codes kept
+        assert second.arrays is not first.arrays
+        assert second.arrays.titles[: len(first.arrays.titles)] == first.arrays.titles
+        assert {"独立董事(新任)", "自然人股东(新)"} <= set(second.arrays.titles)
+    view = store.view()
+    shown = set()
+    for party in [*fs, *ps, newcomer]:
+        fast = check(view, party.key, ON, index=second).as_dict()
+        direct = check(view, party.key, ON).as_dict()
+        assert fast.pop("method") == "index" and direct.pop("method") == "direct"
+        assert fast == direct, party.key
+        shown.update(step["title"] for w in fast["warnings"] for step in w["links"])
+    assert "独立董事(新任)" in shown and len(shown) > 3  # titles old and new are on the paths compared
+
+
 def test_rebuilds_read_only_new_entries_and_agree_with_a_fresh_build(store, monkeypatch):
     """A cache's rebuilds after list changes read only the entries stored since the last
     (where the backend numbers records) and punish exactly as an index built from nothing."""
