@@ -71,8 +71,8 @@ class GraphArrays:
     # alias), in one look-up, or None; only where the backend offers it (the embedded one)
     plain_party: Callable[[Any, str], tuple[int, str, str] | None] | None = None
     # the stored row of each link, where node ids are party row ids too (the embedded
-    # backend): a check then reads its paths' links and parties by row id
-    # (``links_by_rowid``, ``parties_by_rowid`` of the view) instead of by key
+    # backend): a check then reads its paths' parties by row id (``parties_by_rowid`` of the
+    # view) instead of by key, and builds their links from these columns
     rowid: np.ndarray | None = None
     # each link's title as a code into ``titles`` (0: none), where the backend gives them: a
     # warning path's links are then built from these columns, without reading their rows
@@ -293,7 +293,7 @@ class RiskIndex:
     _party_memo: dict[str, Any] = field(default_factory=dict)
     _link_memo: dict[str, Any] = field(default_factory=dict)
     _resolve_memo: dict[str, Any] = field(default_factory=dict)
-    _edge_memo: dict[int, Any] = field(default_factory=dict)  # link row id -> Link
+    _edge_memo: dict[int, Any] = field(default_factory=dict)  # edge (column position) -> Link
     _node_memo: dict[int, Any] = field(default_factory=dict)  # node (party row) id -> Party
 
     # -- building -------------------------------------------------------------------------
@@ -505,10 +505,6 @@ class RiskIndex:
         """``view.links_by_id(link_ids)``, remembered for this store version."""
         return self._memo(self._link_memo, link_ids, view.links_by_id)
 
-    def links_by_rowid(self, view: View, rowids: Iterable[int]) -> dict[int, Link]:
-        """``view.links_by_rowid(rowids)`` (embedded backend), remembered for this store version."""
-        return self._memo(self._edge_memo, rowids, view.links_by_rowid)  # type: ignore[attr-defined]
-
     def parties_by_node(self, view: View, nodes: Iterable[int]) -> dict[int, Party]:
         """The party of each node id (embedded backend: a party row id), remembered for this
         store version; what is read is remembered by key too, for :meth:`parties`."""
@@ -622,7 +618,7 @@ class RiskIndex:
                     prev = self.layers[level - 2]
                     cur_row = int(np.searchsorted(prev.key, y * n_src + si))
             walks.append((source, val, node_ids, edges, src_first))
-        if self.arrays.rowid is not None:
+        if self.arrays.rowid is not None and self.arrays.title is not None:
             hits = self._hits_by_row(view, x, subject, walks)
         else:
             hits = self._hits_by_id(view, subject, walks)
@@ -630,32 +626,26 @@ class RiskIndex:
 
     def _hits_by_row(self, view: View, x: int, subject: str, walks: list[Any]) -> list[LinkHit]:
         """The walks (from node ``x``, the subject's) as hits: their parties read by row id
-        (node ids are party rows), their links built from the columns (or read by row id)."""
-        rowid = self.arrays.rowid
-        assert rowid is not None
+        (node ids are party rows), their links built from the columns."""
         parties = self.parties_by_node(view, (n for w in walks for n in w[2][1:]))
-        if self.arrays.title is not None:
-            # the links from the columns (a warning shows kind, title, dates and ratio):
-            # reading their rows cost ~90 µs a marked check at 1M firms, one page each
-            keys_of = {n: p.key for n, p in parties.items()} | {x: subject}
-            arr, memo = self.arrays, self._edge_memo
-            stored: dict[int, Link | None] = {}
-            for w in walks:
-                for e in w[3]:
-                    r = int(rowid[e])
-                    lk = memo.get(r)  # links near punished parties recur in many answers
-                    if lk is None:
-                        a, b = keys_of.get(int(arr.src[e])), keys_of.get(int(arr.dst[e]))
-                        if a is not None and b is not None:
-                            if len(memo) >= _MEMO_LIMIT:
-                                memo.clear()
-                            lk = memo[r] = arr.link(e, a, b)
-                    stored[r] = lk
-        else:
-            stored = dict(self.links_by_rowid(view, (int(rowid[e]) for w in walks for e in w[3])))
+        # the links from the columns (a warning shows kind, title, dates and ratio): reading
+        # their rows cost ~90 µs a marked check at 1M firms, a random page each
+        keys_of = {n: p.key for n, p in parties.items()} | {x: subject}
+        arr, memo = self.arrays, self._edge_memo
+        stored: dict[int, Link | None] = {}
+        for w in walks:
+            for e in w[3]:
+                lk = memo.get(e)  # links near punished parties recur in many answers
+                if lk is None:
+                    a, b = keys_of.get(int(arr.src[e])), keys_of.get(int(arr.dst[e]))
+                    if a is not None and b is not None:
+                        if len(memo) >= _MEMO_LIMIT:
+                            memo.clear()
+                        lk = memo[e] = arr.link(e, a, b)
+                stored[e] = lk
         hits: list[LinkHit] = []
         for source, val, node_ids, edges, src_first in walks:
-            links = [stored.get(int(rowid[e])) for e in edges]
+            links = [stored.get(e) for e in edges]
             ends = [parties.get(n) for n in node_ids[1:]]
             if any(lk is None for lk in links) or any(p is None for p in ends):
                 continue  # removed since the index was built

@@ -816,21 +816,11 @@ class EmbeddedView:
 
     def links_by_id(self, link_ids: Iterable[str]) -> dict[str, Link]:
         """Return the links with these ids (as stored: endpoints not alias-resolved)."""
-        return self._links_where("fid", link_ids)
-
-    def links_by_rowid(self, ids: Iterable[int]) -> dict[int, Link]:
-        """Return the links stored in these rows, by row id (a primary-key look-up each,
-        cheaper than the id index of :meth:`links_by_id`)."""
-        return self._links_where("id", ids)
-
-    def _links_where(self, column: str, values: Iterable[Any]) -> dict[Any, Link]:
-        """The links whose ``column`` (``fid`` or ``id``) is one of ``values``, by that column."""
-        at = 1 if column == "fid" else 0  # where the column is in _LINK_COLS
-        out: dict[Any, Link] = {}
-        for chunk in _chunks(list(dict.fromkeys(values)), 900):
+        out: dict[str, Link] = {}
+        for chunk in _chunks(list(dict.fromkeys(link_ids)), 900):
             marks = ",".join("?" * len(chunk))
-            for r in self.conn.execute(f"SELECT {_LINK_COLS} FROM {_LINK_FROM} WHERE l.{column} IN ({marks})", chunk):
-                out[r[at]] = self._link(r)
+            for r in self.conn.execute(f"SELECT {_LINK_COLS} FROM {_LINK_FROM} WHERE l.fid IN ({marks})", chunk):
+                out[r[1]] = self._link(r)
         return out
 
     def resolve_many(self, keys: Iterable[str]) -> dict[str, str]:
