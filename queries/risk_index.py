@@ -564,15 +564,6 @@ class RiskIndex:
         node, kind, name = found
         return node, kind, name, not (self.reached[node] or self.near_hub[node] or self.with_records[node])
 
-    def unmarked_party(self, view: View, key: str) -> tuple[str, str] | None:
-        """Return (kind, name) of the party stored under the party key ``key`` when its node
-        carries none of the marks of :meth:`_mark` (no punished party within hops, no capped
-        hub near, no records of its own): its check finds nothing, so the caller answers grade
-        A without reading labels, records or the party's other facts. None: look closer (an
-        alias, an unknown key, a marked node, or a backend without the one-step look-up)."""
-        found = self.own_party(view, key)
-        return (found[1], found[2]) if found is not None and found[3] else None
-
     def has_records(self, node: int) -> bool:
         """False only when the party at ``node`` is surely the subject of no list entry, court
         entry or penalty (nothing for a check to read); True when it may be."""

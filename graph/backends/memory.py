@@ -681,9 +681,6 @@ class EmbeddedView:
 
     def parties_by_rowid(self, ids: Iterable[int]) -> dict[int, Party]:
         """Return the parties stored in these rows, by row id (what the link index's node ids are)."""
-        return self._parties_by_id(ids)
-
-    def _parties_by_id(self, ids: Iterable[int]) -> dict[int, Party]:
         out: dict[int, Party] = {}
         for chunk in _chunks(list(ids), 900):
             marks = ",".join("?" * len(chunk))
@@ -900,7 +897,7 @@ class EmbeddedView:
                 distance[n] = hop
             frontier = np.array(new, dtype=np.int64)
         edges = np.unique(np.concatenate(all_edges)) if all_edges else np.zeros(0, dtype=np.int64)
-        parties = self._parties_by_id(distance)
+        parties = self.parties_by_rowid(distance)
         sub = Subgraph()
         for node, party in parties.items():
             sub.parties[party.key] = party
