@@ -105,6 +105,16 @@ def open_store(path: str | Path) -> EmbeddedStore:
 _NEVER = object()  # a value no meta row holds
 
 
+def _gather(ptr: np.ndarray, order: np.ndarray, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The CSR rows of ``nodes``, flattened: (index into ``nodes``, edge position) per entry."""
+    starts = ptr[nodes]
+    counts = ptr[nodes + 1] - starts
+    who = np.repeat(np.arange(len(nodes)), counts)
+    # position inside each node's row: a running count that restarts at every row
+    within = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    return who, order[np.repeat(starts, counts) + within]
+
+
 class LinkIndex:
     """Every link as numpy columns plus CSR adjacency over party row ids.
 
@@ -217,6 +227,26 @@ class LinkIndex:
         if not parts:
             return np.zeros(0, dtype=np.int64)
         return np.unique(np.concatenate(parts))
+
+    def ends_of(self, nodes: np.ndarray, direction: str = "both") -> tuple[np.ndarray, np.ndarray]:
+        """For many nodes at once, the far end of each alive link touching them: returns
+        (position in ``nodes``, resolved node at the other end), one pair per link and side
+        (``out``: links from the node, ``in``: links into it; a self-loop gives the node)."""
+        out_ptr, out_edges, in_ptr, in_edges = self.csr()
+        keep = np.flatnonzero((nodes >= 0) & (nodes < self.n_nodes))
+        owners: list[np.ndarray] = []
+        ends: list[np.ndarray] = []
+        if direction in ("out", "both"):
+            who, edges = _gather(out_ptr, out_edges, nodes[keep])
+            owners.append(keep[who])
+            ends.append(self.remap[self.dst[edges]])
+        if direction in ("in", "both"):
+            who, edges = _gather(in_ptr, in_edges, nodes[keep])
+            owners.append(keep[who])
+            ends.append(self.remap[self.src[edges]])
+        if not owners:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        return np.concatenate(owners), np.concatenate(ends).astype(np.int64)
 
     def degrees(self) -> np.ndarray:
         """Return every resolved node's number of alive links (either direction)."""
@@ -794,18 +824,17 @@ class EmbeddedView:
         if not wanted:
             return out
         index = self.index
-        others: dict[str, list[int]] = {}
-        for key, pid in wanted:
-            node = int(index.remap[pid]) if pid < len(index.remap) else pid
-            edges = index.edges_of(np.array([node], dtype=np.int64), direction)
-            src, dst = index.remap[index.src[edges]], index.remap[index.dst[edges]]
-            if direction == "in":
-                ends = src
-            elif direction == "out":
-                ends = dst
-            else:
-                ends = np.where(src == node, dst, src)
-            others[key] = ends.tolist()
+        nodes = np.array([pid for _, pid in wanted], dtype=np.int64)
+        inside = nodes < len(index.remap)
+        nodes[inside] = index.remap[nodes[inside]]
+        # every key's links gathered at once from the CSR (one numpy call per key took most of
+        # identity resolution at the end of an ingest)
+        owners, ends = index.ends_of(nodes, direction)
+        order = np.argsort(owners, kind="stable")
+        owners, ends = owners[order], ends[order]
+        cuts = np.searchsorted(owners, np.arange(len(wanted) + 1))
+        flat = ends.tolist()
+        others = {key: flat[cuts[i]:cuts[i + 1]] for i, (key, _) in enumerate(wanted)}
         names = self.party_keys(n for ends in others.values() for n in ends)
         for key, ends in others.items():
             out[key] = {names[n] for n in ends if n in names}
