@@ -1886,7 +1886,10 @@ class _Generator:
             e = A.entries[0]
             pattern = plan.reloc
             list_day = e["list"]
-            est = list_day + 30 + int(rnd() * (min(1095, ASOF - list_day) - 31))
+            last = min(1095, ASOF - list_day)
+            if e["until"]:  # reopened while the listing was in force: after it ends, nothing is evaded
+                last = min(last, e["until"] - list_day - 1)
+            est = list_day + 30 + int(rnd() * (last - 31))
             move = rnd() < 0.6
             div = self.other_district(A.div, same_province=rnd() < 0.5) if move else A.div
             act = e["act"]

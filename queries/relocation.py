@@ -12,14 +12,18 @@ How it works, and why:
   ``include_bans`` the natural persons listed on a market-ban list (the measures of
   :mod:`queries.catalog` with ``market_ban``, as :func:`queries.propagation.propagate`
   gives them) add the firms they led or controlled on the act date.
-* **Blocking** (never all pairs): a candidate is a firm established after the listing and
-  within ``window_years`` that shares with the seed a person in any role (aliases resolved
+* **Blocking** (never all pairs): a candidate is a firm established on or after the listing
+  day, within ``window_years`` and while the listing was in force (a listing repaired,
+  expired or removed bans nothing after that day: DOMAIN.md rule 5, and policy 001 speaks of
+  bans "在一定期限内"), that shares with the seed a person in any role (aliases resolved
   by the store's index), a phone / e-mail / address used by at most ``contact_block_cap``
   firms, or a rare trade-name key (the 字号 itself, or the 字号 with one character replaced by
   a wildcard, kept only when few recent firms carry it).
 * **Scoring** combines per-feature strengths by noisy-or, strongest first, so each feature's
   contribution is the rise it gives (a waterfall, as in Splink): shared people by the roles
-  they held in the old and the new firm, down-weighted when the person sits in many firms
+  they held in the old and the new firm (in the old one: roles held on the act date, or given
+  up at most ``ended_role_grace_days`` before it, at ``ended_role_factor``; a role left long
+  before the act makes nobody responsible), down-weighted when the person sits in many firms
   (nominee professionals); shared contacts weighted by inverse degree (an agency address
   shared by 50 firms is worth almost nothing); the trade name reused exactly or with one
   character changed, weighted by rarity; same industry and business scope; the old firm
@@ -50,6 +54,7 @@ from graph.model import ORGANISATION_KINDS, LinkKind, Record, RecordKind
 from graph.schema import link_spec
 from graph.store import View
 from graph.textkey import name_search_key
+from queries.status import ActionBook, EntryState, judge
 
 BLACKLIST_TYPES = ("严重失信主体名单", "失信联合惩戒对象名单", "严重违法失信企业名单", "重大税收违法失信主体")
 """List types whose subjects are watched for reopening (configurable)."""
@@ -110,7 +115,8 @@ class RelocationConfig:
     trade_common: int = 10  # firms carrying a trade name before it counts as common
     no_link_cap: float = 0.45  # best score without a shared person or a specific shared contact
     branch_penalty: float = 0.3  # factor for a branch of a chain that predates the listing
-    ended_role_factor: float = 0.7  # the old role ended before the act date
+    ended_role_factor: float = 0.7  # the old role ended before the act date (within the grace below)
+    ended_role_grace_days: int = 365  # a role that ended longer before the act than this does not count
     # per-feature strengths
     phone: float = 0.6
     email: float = 0.6
@@ -233,6 +239,10 @@ class _Seed:
     act: int  # ordinal of the act date of the earliest listing (listing when not given)
     entry: Record
     reason: str = "list"
+    # the days a new firm counts as reopening: per listing, from the listing day until the
+    # window ends or the listing stops being in force (repair, expiry, removal), whichever is
+    # first: (first day, day after the last); empty: from ``listed`` to the window's end
+    periods: list[tuple[int, int]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -303,7 +313,7 @@ def _distinct_count(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
 
 
 def load_data(view: View, since: dt.date | None = None) -> RelocationData:
-    """Return the columns a sweep reads; trade names only of firms established after ``since``
+    """Return the columns a sweep reads; trade names only of firms established on or after ``since``
     (the earliest listing) plus any firm asked for later. Embedded backend: its link index and
     two SQL scans; others: ``view.iter_links()`` and ``view.iter_parties()``."""
     t0 = time.perf_counter()
@@ -348,8 +358,8 @@ def _embedded_data(view: Any, since: dt.date | None) -> RelocationData:
     marks = ",".join("?" * len(kinds))
     cut = since.isoformat() if since else "0000"
     cur = conn.execute(
-        f"SELECT id, start, end, region, status, CASE WHEN start > ? THEN json_extract(attrs, '$.trade_name') END, "
-        f"CASE WHEN start > ? THEN json_extract(attrs, '$.industry') END FROM parties WHERE kind IN ({marks})",
+        f"SELECT id, start, end, region, status, CASE WHEN start >= ? THEN json_extract(attrs, '$.trade_name') END, "
+        f"CASE WHEN start >= ? THEN json_extract(attrs, '$.industry') END FROM parties WHERE kind IN ({marks})",
         [cut, cut, *kinds],
     )
     while True:
@@ -446,7 +456,7 @@ def _generic_data(view: View, since: dt.date | None) -> RelocationData:
             region[i] = p.region
         if p.status:
             status[i] = p.status
-        if since is None or (p.start and p.start > since):
+        if since is None or (p.start and p.start >= since):
             if p.attrs.get("trade_name"):
                 trade[i] = trade_key(p.attrs["trade_name"])
             if p.attrs.get("industry"):
@@ -553,10 +563,13 @@ def find_seeds(view: View, data: RelocationData, config: RelocationConfig = DEFA
     """Return the watched firms: blacklisted ones (earliest listing first) and, with
     ``include_bans``, the firms led by persons listed on a market-ban list."""
     entries = [r for r in view.records(kinds=[RecordKind.LIST_ENTRY]) if r.start is not None]
-    revoked = _revoked_entries(view, entries, as_of)
+    book = ActionBook.load(view)
+    revoked = _revoked_entries(entries, book, as_of)
     watched = [r for r in entries if _list_type(r) in config.list_types and r.id not in revoked]
     subjects = sorted({r.subject for r in watched})
     nodes = dict(zip(subjects, data.ids_of(subjects).tolist(), strict=True))
+    stops = _in_force_until(watched, book, as_of)
+    width = _window_days(config)
     seeds: dict[int, _Seed] = {}
     for r in sorted(watched, key=lambda r: (r.start, r.id)):
         node = nodes.get(r.subject, -1)
@@ -566,9 +579,10 @@ def find_seeds(view: View, data: RelocationData, config: RelocationConfig = DEFA
         act = _date((r.attrs or {}).get("act_date"))
         got = seeds.get(node)
         if got is None:
-            seeds[node] = _Seed(node, listed, listed, act.toordinal() if act else listed, r)
+            got = seeds[node] = _Seed(node, listed, listed, act.toordinal() if act else listed, r)
         else:
             got.last_listed = max(got.last_listed, listed)
+        got.periods.append((listed, min(listed + width + 1, stops.get(r.id, _NO_END))))
     if config.include_bans:
         for node, seed in _ban_seeds(view, data, entries, revoked, as_of).items():
             if node not in seeds:
@@ -576,14 +590,26 @@ def find_seeds(view: View, data: RelocationData, config: RelocationConfig = DEFA
     return sorted(seeds.values(), key=lambda s: s.node)
 
 
-def _revoked_entries(view: View, entries: list[Record], as_of: dt.date | None) -> set[str]:
+def _in_force_until(entries: list[Record], book: ActionBook, as_of: dt.date | None) -> dict[str, int]:
+    """For each entry that stopped being in force by ``as_of`` (today when None) or has a
+    period end: the ordinal of the first day it is no longer in force. A listing that was
+    repaired, expired or removed bans nothing after that day (DOMAIN.md, rule 5), so a firm
+    founded later is no reopening."""
+    day = as_of or dt.date.today()
+    out: dict[str, int] = {}
+    for r in entries:
+        status = judge(r, day, book)
+        if status.state == EntryState.ACTIVE:
+            if status.until is not None:
+                out[r.id] = status.until.toordinal()
+        elif status.state != EntryState.NOT_LISTED and status.since is not None:
+            out[r.id] = status.since.toordinal()
+    return out
+
+
+def _revoked_entries(entries: list[Record], book: ActionBook, as_of: dt.date | None) -> set[str]:
     """Entries revoked (objection upheld or removal reason 撤销): no seed, as if never listed."""
     out = {r.id for r in entries if _revoked(r)}
-    try:
-        from queries.status import ActionBook, EntryState, judge
-    except ImportError:  # pragma: no cover - the status module is optional for this query
-        return out
-    book = ActionBook.load(view)
     if not book.by_target:
         return out
     day = as_of or dt.date.today()
@@ -611,9 +637,12 @@ def _ban_seeds(view: View, data: RelocationData, entries: list[Record], revoked:
     by_id = {r.id: r for r in person_entries}
     punished = propagate(view, as_of or dt.date.today(), catalog=catalog, include_ended=True, entries=person_entries)
     people: dict[str, Record] = {}
+    ends: dict[str, int] = {}
     for p in punished:
         if p.market_ban and p.role == "subject" and not p.firm and p.entry_id in by_id:
             people.setdefault(p.person, by_id[p.entry_id])
+            if people[p.person].id == p.entry_id:  # the ban ends with the measure (period, repair, expiry)
+                ends[p.person] = max(ends.get(p.person, 0), p.end.toordinal() if p.end else _NO_END)
     if not people:
         return {}
     keys = sorted(people)
@@ -631,7 +660,8 @@ def _ban_seeds(view: View, data: RelocationData, entries: list[Record], revoked:
             if int(data.r_kind[e]) in lead and data.r_start[e] <= day < data.r_end[e]:
                 firm = int(data.r_dst[e])
                 if data.is_org[firm] and firm not in out:
-                    out[firm] = _Seed(firm, listed, listed, day, entry, reason="market_ban")
+                    stop = min(listed + _window_days(DEFAULT_CONFIG) + 1, ends.get(key, _NO_END))
+                    out[firm] = _Seed(firm, listed, listed, day, entry, reason="market_ban", periods=[(listed, stop)])
     return out
 
 
@@ -688,8 +718,20 @@ def _load_seed_trades(view: View, data: RelocationData, seeds: list[_Seed]) -> N
             data.industry[node] = p.attrs["industry"]
 
 
-def _window_end(seed: _Seed, config: RelocationConfig) -> int:
-    return seed.last_listed + int(round(config.window_years * 365.25))
+def _window_days(config: RelocationConfig) -> int:
+    return int(round(config.window_years * 365.25))
+
+
+def _windows(seed: _Seed, config: RelocationConfig) -> list[tuple[int, int]]:
+    """The (first day, day after the last) spans in which a new firm of ``seed`` counts."""
+    return seed.periods or [(seed.listed, seed.last_listed + _window_days(config) + 1)]
+
+
+def in_window(seed: _Seed, established: int, config: RelocationConfig = DEFAULT_CONFIG) -> bool:
+    """True when a firm established on ordinal ``established`` falls in one of the seed's
+    spans: on or after a listing day (the ban starts that day, as for ban alerts), within
+    the window, and while that listing was in force."""
+    return any(lo <= established < hi for lo, hi in _windows(seed, config))
 
 
 def block(data: RelocationData, seeds: Sequence[_Seed], config: RelocationConfig = DEFAULT_CONFIG, *,
@@ -705,7 +747,7 @@ def block(data: RelocationData, seeds: Sequence[_Seed], config: RelocationConfig
     lo = min((s.listed for s in seeds), default=0)
     trade_index: dict[str, list[int]] = defaultdict(list)
     for node, key in data.trade.items():
-        if est[node] > lo:
+        if est[node] >= lo:
             trade_index[key].append(node)
             for v in trade_variants(key):
                 trade_index[v].append(node)
@@ -717,14 +759,15 @@ def block(data: RelocationData, seeds: Sequence[_Seed], config: RelocationConfig
         bar = tqdm(seeds, desc="relocation: blocking", unit="firm", file=__import__("sys").stderr, mininterval=0.5)
         iterator = bar
     for seed in iterator:
-        a, listed, wend = seed.node, seed.listed, _window_end(seed, config)
+        a, listed, spans = seed.node, seed.listed, _windows(seed, config)
+        gone = seed.act - config.ended_role_grace_days  # roles that ended before this were no one's at the act
 
-        def take(b: int, why: str, a: int = a, listed: int = listed, wend: int = wend) -> None:
-            if b != a and is_org[b] and listed < est[b] <= wend:
+        def take(b: int, why: str, a: int = a, spans: list[tuple[int, int]] = spans) -> None:
+            if b != a and is_org[b] and any(lo <= est[b] < hi for lo, hi in spans):
                 pairs[(a, b)].add(why)
 
         for e in rorder[rptr[a] : rptr[a + 1]].tolist():
-            if data.r_start[e] > listed:
+            if data.r_start[e] > listed or data.r_end[e] <= gone:
                 continue
             h = int(data.r_src[e])
             if h == a or data.person_firms[h] > config.person_block_cap:
@@ -816,7 +859,9 @@ def _pair_features(data: RelocationData, seed: _Seed, b: int, old_roles: dict[in
     # shared people
     for h in sorted(set(old_roles) & set(new_roles)):
         best: tuple[float, _Role, _Role, str, str] | None = None
-        olds = [r for r in old_roles[h] if r.start <= seed.listed]
+        # the roles held on the act date, or given up shortly before it (stepping down just
+        # before the act is how a responsible person tries to stay clear); older ones do not count
+        olds = [r for r in old_roles[h] if r.start <= seed.listed and r.end > seed.act - config.ended_role_grace_days]
         for ro in olds:
             oc = _old_class(ro, config)
             factor = config.ended_role_factor if ro.end <= seed.act else 1.0
@@ -1076,7 +1121,7 @@ def explain_pair(view: View, old: str, new: str, config: RelocationConfig = DEFA
     seeds = {s.node: s for s in find_seeds(view, data, config, as_of)}
     a, b = (int(x) for x in data.ids_of([old, new]))
     seed = seeds.get(a)
-    if seed is None or b < 0 or not (seed.listed < data.est[b] <= _window_end(seed, config)):
+    if seed is None or b < 0 or not in_window(seed, int(data.est[b]), config):
         return None
     _load_seed_trades(view, data, [seed])
     if b not in data.trade:

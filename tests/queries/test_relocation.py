@@ -17,7 +17,7 @@ from queries.relocation import (
     trade_key,
     trade_relation,
 )
-from tests.factories import firm, link, list_entry, person, uscc, write_graph
+from tests.factories import d, firm, link, list_entry, person, uscc, write_graph
 
 
 def _firm(name: str, trade: str, *, start: str, region: str = "410105", industry: str = "商贸", **attrs: object):
@@ -181,3 +181,63 @@ def test_generic_adapter_agrees_with_embedded(store, base):
     generic = relocation.detect_relocations(Plain()).cases
     embedded = relocation.detect_relocations(view).cases
     assert [(c.key, c.score, c.pattern) for c in generic] == [(c.key, c.score, c.pattern) for c in embedded]
+
+
+# -- the ban's own span: a listing that stopped being in force bans nothing after ----------------
+
+
+def _reopened(store, base, founded: str):
+    """The legal rep of A founds B elsewhere on ``founded``."""
+    b = _firm("武汉市鑫源贸易有限公司", "鑫源", start=founded, region="420102", industry="贸易")
+    write_graph(store, [b], [link(LinkKind.LEGAL_REPRESENTATIVE, base["lr"], b, founded)])
+    return b
+
+
+@pytest.mark.parametrize("how", ["repaired", "expired", "removed"])
+def test_a_firm_founded_after_the_listing_stopped_is_no_relocation(store, how):
+    from queries.actions import repair_record
+
+    a = _firm("郑州市鑫源商贸有限公司", "鑫源", start="2012-03-01")
+    lr = person("张伟")
+    ends = {"repaired": {}, "expired": {"period_end": "2021-01-01", "end": "2021-01-01"},
+            "removed": {"removed_on": "2021-01-01", "removal_reason": "信用修复", "end": "2021-01-01"}}[how]
+    entry = list_entry(a, "2020-06-01", act_date="2020-03-01", **ends)
+    write_graph(store, [a, lr], [link(LinkKind.LEGAL_REPRESENTATIVE, lr, a, "2012-03-01")], [entry])
+    if how == "repaired":
+        with store.writer() as w:
+            w.put_records([repair_record(entry, d("2021-01-01"), "郑州市发展和改革委员会")])
+    base = {"lr": lr}
+    during = _reopened(store, base, "2020-12-31")  # the last day in force
+    after = _firm("开封市鑫源贸易有限公司", "鑫源", start="2021-01-01", region="410205", industry="贸易")
+    write_graph(store, [after], [link(LinkKind.LEGAL_REPRESENTATIVE, lr, after, "2021-01-01")])
+    cases = _cases(store, as_of=d("2023-01-01"))
+    assert during.key in cases and after.key not in cases
+    assert explain_pair(store.view(), a.key, after.key, as_of=d("2023-01-01")) is None
+
+
+def test_a_firm_founded_on_the_listing_day_counts_as_ban_alerts_do(store, base):
+    same_day = _reopened(store, base, "2020-06-01")
+    case = _cases(store)[same_day.key]
+    assert case.pattern == "same_person"
+    assert explain_pair(store.view(), base["a"].key, same_day.key).score == case.score
+
+
+def test_a_role_given_up_long_before_the_act_is_no_tie(store):
+    """A former legal rep who left six years before the act is not one of the responsible
+    people; one who stepped down a few months before it still is (at a reduced strength)."""
+    a = _firm("郑州市鑫源商贸有限公司", "鑫源", start="2010-03-01")
+    long_gone, just_left, now = person("张伟"), person("王芳"), person("李娜")
+    entry = list_entry(a, "2020-06-01", act_date="2020-03-01")
+    b = _firm("武汉市长江物流有限公司", "长江", start="2021-02-01", region="420102", industry="物流")
+    c = _firm("洛阳市恒达物流有限公司", "恒达", start="2021-02-01", region="410302", industry="物流")
+    write_graph(store, [a, long_gone, just_left, now, b, c], [
+        link(LinkKind.LEGAL_REPRESENTATIVE, long_gone, a, "2010-03-01", "2014-01-01"),
+        link(LinkKind.LEGAL_REPRESENTATIVE, just_left, a, "2014-01-01", "2019-12-01"),
+        link(LinkKind.LEGAL_REPRESENTATIVE, now, a, "2019-12-01"),
+        link(LinkKind.LEGAL_REPRESENTATIVE, long_gone, b, "2021-02-01"),
+        link(LinkKind.LEGAL_REPRESENTATIVE, just_left, c, "2021-02-01"),
+    ], [entry])
+    cases = _cases(store, keep_below=True)
+    assert b.key not in cases
+    tie = next(e for e in cases[c.key].evidence if e.feature == "shared_person")
+    assert tie.parties == (just_left.key,) and tie.strength < 0.9
