@@ -86,6 +86,9 @@ class RecordKind(StrEnum):
     REPAIR = "repair"
     OBJECTION = "objection"
     OBJECTION_RESOLUTION = "objection_resolution"
+    # a later export of a list says an entry stored before was removed (移出日期, 移出原因):
+    # kept as an action on that entry, since stored entries are never rewritten
+    REMOVAL = "removal"
 
 
 class Flag(StrEnum):

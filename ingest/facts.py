@@ -441,10 +441,21 @@ def list_entry(row: Row, batch: Batch) -> None:
         _observe(batch, rep_id, rep, rep_name, "resident_id", row.source)
         _mention(batch, rep, rep_name, row.source)
         attrs["legal_rep_key"] = rep.key
+    entry_id = fact_id(RecordKind.LIST_ENTRY, subject.key, list_type, decision, listed)
     batch.records.append(
-        Record(fact_id(RecordKind.LIST_ENTRY, subject.key, list_type, decision, listed), RecordKind.LIST_ENTRY,
-               subject.key, listed, min(ends) if ends else None, {k: v for k, v in attrs.items() if v}, source=row.source)
+        Record(entry_id, RecordKind.LIST_ENTRY, subject.key, listed, min(ends) if ends else None,
+               {k: v for k, v in attrs.items() if v}, source=row.source)
     )
+    if removed is not None:
+        # Offices export their lists again and again; an entry stored from an earlier export
+        # (before its removal) is never rewritten, so the removal is also kept as an action on
+        # it, which ends it whichever export came first (the same removal twice: one record).
+        why = attrs["removal_reason"]
+        batch.records.append(
+            Record(fact_id(RecordKind.REMOVAL, entry_id, removed, why), RecordKind.REMOVAL, subject.key, removed,
+                   None, {k: v for k, v in (("removal_reason", why), ("authority", authority)) if v}, target=entry_id,
+                   source=row.source)
+        )
 
 
 def _subject(row: Row, batch: Batch, name: str, code_col: str, id_col: str) -> Identity:
@@ -498,7 +509,9 @@ def court_dishonest(row: Row, batch: Batch) -> None:
     raw = row.raw("身份证号码/组织机构代码")
     code = normalise_code(raw)
     rep_name = row.text("法定代表人或者负责人姓名")
-    if len(code) == 18 and check_uscc(code).valid:
+    if len(code) == 18 and (check_uscc(code).valid or rep_name or _org_name(name)):
+        # a valid USCC, or an organisation's (it has a legal representative, or a firm's name)
+        # with a bad check character: kept as the flagged code it is, not read as a person's ID
         subject = org_identity(code, name)
         _observe(batch, raw, subject, name, "uscc", row.source)
         _mention(batch, subject, name, row.source)
@@ -521,9 +534,10 @@ def court_dishonest(row: Row, batch: Batch) -> None:
         "performance": row.text("被执行人的履行情况"), "situation": row.text("失信被执行人行为具体情形"),
         "legal_rep_name": rep_name, "subject_name": name, "id_as_published": raw,
     }
+    # one case may name several debtors (joint debtors): one entry each
     batch.records.append(
-        Record(fact_id(RecordKind.COURT_DISHONEST, case_no), RecordKind.COURT_DISHONEST, subject.key, published, None,
-               {k: v for k, v in attrs.items() if v}, source=row.source)
+        Record(fact_id(RecordKind.COURT_DISHONEST, case_no, subject.key), RecordKind.COURT_DISHONEST, subject.key,
+               published, None, {k: v for k, v in attrs.items() if v}, source=row.source)
     )
 
 

@@ -15,7 +15,8 @@ from graph.store import InvalidInput, fact_id
 
 OUTCOMES = ("upheld", "rejected")
 REPAIRABLE = frozenset({RecordKind.LIST_ENTRY, RecordKind.COURT_DISHONEST, RecordKind.PENALTY})
-ACTION_KINDS = frozenset({RecordKind.REPAIR, RecordKind.OBJECTION, RecordKind.OBJECTION_RESOLUTION})
+ACTION_KINDS = frozenset({RecordKind.REPAIR, RecordKind.OBJECTION, RecordKind.OBJECTION_RESOLUTION,
+                          RecordKind.REMOVAL})
 
 
 def repair_record(entry: Record, on: dt.date, by: str, note: str = "", *, source: Source | None = None) -> Record:

@@ -93,7 +93,8 @@ class ActionBook:
     @classmethod
     def load(cls, view: View) -> ActionBook:
         """Return the book of every action record in ``view``."""
-        return cls(view.records(kinds=[RecordKind.REPAIR, RecordKind.OBJECTION, RecordKind.OBJECTION_RESOLUTION]))
+        return cls(view.records(kinds=[RecordKind.REPAIR, RecordKind.OBJECTION, RecordKind.OBJECTION_RESOLUTION,
+                                       RecordKind.REMOVAL]))
 
     @classmethod
     def for_entries(cls, view: View, entries: Iterable[Record]) -> ActionBook:
@@ -118,6 +119,17 @@ def entry_status(view: View, entry: Record, as_of: dt.date, *, book: ActionBook 
     return judge(entry, as_of, book)
 
 
+def _removal_state(reason: str) -> EntryState:
+    """What a removal (移出) with this reason means for the entry."""
+    if "修复" in reason:
+        return EntryState.REPAIRED
+    if "撤销" in reason or "异议" in reason:
+        return EntryState.REVOKED
+    if "期满" in reason:
+        return EntryState.EXPIRED
+    return EntryState.REMOVED
+
+
 def judge(entry: Record, as_of: dt.date, book: ActionBook) -> EntryStatus:
     """Return the status of ``entry`` on ``as_of`` given the actions in ``book``."""
     attrs = entry.attrs or {}
@@ -134,22 +146,19 @@ def judge(entry: Record, as_of: dt.date, book: ActionBook) -> EntryStatus:
         elif entry.end < period_end:
             removed_on = entry.end  # ended before its period: a removal
     if removed_on is not None:
-        state = EntryState.REMOVED
-        if "修复" in removal_reason:
-            state = EntryState.REPAIRED
-        elif "撤销" in removal_reason or "异议" in removal_reason:
-            state = EntryState.REVOKED
-        elif "期满" in removal_reason:
-            state = EntryState.EXPIRED
-        endings.append((removed_on, state, f"{removed_on} 移出" + (f"({removal_reason})" if removal_reason else ""),
-                        ()))
+        endings.append((removed_on, _removal_state(removal_reason),
+                        f"{removed_on} 移出" + (f"({removal_reason})" if removal_reason else ""), ()))
     if period_end is not None:
         endings.append((period_end, EntryState.EXPIRED, f"惩戒期限于 {period_end} 届满", ()))
     pending: list[str] = []
     for action in book.acting_on(entry.id):
         if action.start is None or action.start > as_of:
             continue
-        if action.kind == RecordKind.REPAIR:
+        if action.kind == RecordKind.REMOVAL:  # told by a later export of the list
+            why = str((action.attrs or {}).get("removal_reason") or "")
+            endings.append((action.start, _removal_state(why), f"{action.start} 移出" + (f"({why})" if why else ""),
+                            (action.id,)))
+        elif action.kind == RecordKind.REPAIR:
             by = (action.attrs or {}).get("by", "")
             endings.append((action.start, EntryState.REPAIRED, f"{action.start} 经{by}信用修复" if by else
                             f"{action.start} 信用修复", (action.id,)))

@@ -25,7 +25,8 @@ from queries.relocation import region_name
 LEVEL_ZH = {"高": "高风险", "中": "中风险", "低": "低风险", "": "未见风险"}
 GRADE_ZH = {"A": "A 级(低风险)", "B": "B 级(一般)", "C": "C 级(较高)", "D": "D 级(高风险)"}
 RECORD_ZH = {"list_entry": "名单", "penalty": "行政处罚", "court_dishonest": "失信被执行人", "change": "变更",
-             "repair": "信用修复", "objection": "异议", "objection_resolution": "异议处理"}
+             "repair": "信用修复", "objection": "异议", "objection_resolution": "异议处理",
+             "removal": "移出"}
 LINK_KINDS_ZH = [(k.value, LINK_SCHEMA[k].label_zh) for k in LinkKind]
 CHECK_HOPS = 3  # the API's default check
 
