@@ -25,7 +25,7 @@ from graph.model import RecordKind, Rejection, Source
 from graph.store import GraphStore, InvalidInput, Writer
 from ingest.facts import CONVERTERS, DERIVED, Batch, Row, RowRejected, derive_chains
 from ingest.layouts import LAYOUTS, SiteMapping, recognise
-from ingest.readers import SUFFIXES, count_rows, file_sha256, open_table
+from ingest.readers import SUFFIXES, Unreadable, count_rows, file_sha256, open_table
 from ingest.resolution import ResolutionSummary, resolve_identities
 
 KIND_ORDER = list(LAYOUTS)
@@ -292,17 +292,23 @@ def _ingest_file(
     batch, rejections = Batch(), []
     seen: set[int] = set()
     in_batch = 0
+    stored = _counts(fs)  # the counts of what is committed: a failure reports those, not rows never stored
     try:
         for n, cells in table.rows:
             if hi is not None and n > hi:
                 break
             if n <= lo:
                 # rows of an earlier range: only remembered, so a later copy counts as a duplicate
-                seen.add(hash(tuple(cells)))
+                if cells.__class__ is not Unreadable:
+                    seen.add(hash(tuple(cells)))
                 continue
             fs.rows += 1
             in_batch += 1
-            if _blank(cells):
+            if cells.__class__ is Unreadable:
+                fs.rejected += 1
+                column = table.headers[cells.column] if 0 <= cells.column < len(table.headers) else ""
+                rejections.append(Rejection(display, n, column, cells.value[:500], cells.reason, run_id))
+            elif _blank(cells):
                 fs.empty += 1
             else:
                 fingerprint = hash(tuple(cells))
@@ -321,6 +327,7 @@ def _ingest_file(
                 if parent is not None and os.getppid() != parent:
                     raise SystemExit("the ingest that started this worker is gone")  # orphaned: stop
                 _flush(store, run_id, batch, rejections, mark, display, fs, "partial")
+                stored = _counts(fs)
                 bar.update(in_batch)
                 batch, rejections, in_batch = Batch(), [], 0
         _flush(store, run_id, batch, rejections, mark, display, fs, "complete")
@@ -329,10 +336,15 @@ def _ingest_file(
     except InvalidInput as exc:
         # what was committed stays committed; the file is marked partial and a re-run completes it
         fs.status, fs.error = "failed", str(exc)
+        fs.rows, fs.loaded, fs.rejected, fs.empty, fs.duplicates = stored
     finally:
         table.close()
         bar.close()
         fs.seconds = round(time.perf_counter() - started, 3)
+
+
+def _counts(fs: FileSummary) -> tuple[int, int, int, int, int]:
+    return fs.rows, fs.loaded, fs.rejected, fs.empty, fs.duplicates
 
 
 def _reads(store: GraphStore) -> Any:

@@ -260,3 +260,76 @@ def test_empty_file_and_unsupported_type(store, tmp_path):
     summary = run(store, empty, text)
     assert [f.status for f in summary.files] == ["failed", "failed"]
     assert "empty" in summary.files[0].error and "unsupported" in summary.files[1].error
+
+
+REG_HEADER = "统一社会信用代码,名称,成立日期,住所\n"
+
+
+def _reg_lines(*codes: str) -> str:
+    return "".join(f"{c},测试{i}商贸有限公司,2021-03-05,北京\n" for i, c in enumerate(codes))
+
+
+def test_a_stray_quote_loses_one_row_not_the_rest(store, tmp_path):
+    a, b, c, e = uscc(90011), uscc(90012), uscc(90013), uscc(90014)
+    bad = write(tmp_path / "quote.csv", REG_HEADER + _reg_lines(a) + f'{b},"乙有限公司,2021-03-05,北京\n'
+                + _reg_lines(c, e) + f'{uscc(90015)},"北京\n海淀",2021-03-05,"多行\n住所"\n')
+    summary = run(store, bad)
+    f = summary.files[0]
+    assert (f.rows, f.loaded, f.rejected) == (5, 4, 1)
+    view = store.view()
+    assert all(view.party("org:" + k) is not None for k in (a, c, e, uscc(90015)))
+    assert view.party("org:" + uscc(90015)).attrs["address"] == "多行 住所"  # a quoted field may span lines
+    [rej] = view.rejections()
+    assert rej.row == 2 and "引号未闭合" in rej.reason and b in rej.value
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "gb18030"])
+def test_bytes_the_encoding_cannot_read_reject_their_row_only(store, tmp_path, encoding):
+    a, b, c = uscc(90021), uscc(90022), uscc(90023)
+    head = (REG_HEADER + _reg_lines(a)).encode(encoding)
+    broken = f"{b},乙有限公司,2021-03-05,".encode(encoding) + b"\x80\xff" + "海淀\n".encode(encoding)
+    path = tmp_path / f"bad-{encoding}.csv"
+    path.write_bytes(head + broken + _reg_lines(c).encode(encoding))
+    summary = run(store, path)
+    f = summary.files[0]
+    assert (f.status, f.rows, f.loaded, f.rejected) == ("loaded", 3, 2, 1)
+    [rej] = store.view().rejections()
+    assert (rej.row, rej.column) == (2, "住所") and "80 ff" in rej.value and "编码错误" in rej.reason
+    assert store.view().party("org:" + c) is not None
+
+
+def test_a_utf8_file_with_one_gbk_cell_keeps_its_other_rows(store, tmp_path):
+    a, b = uscc(90031), uscc(90032)
+    path = tmp_path / "mixed.csv"
+    path.write_bytes((REG_HEADER + _reg_lines(a)).encode() + f"{b},乙有限公司,2021-03-05,".encode() + "北京".encode("gbk") + b"\n")
+    summary = run(store, path)
+    assert (summary.files[0].encoding, summary.loaded, summary.rejected) == ("utf-8", 1, 1)
+
+
+def test_a_failure_mid_file_reports_what_was_stored(store, tmp_path, monkeypatch):
+    """Rows converted after the last committed batch were never stored: the summary must not
+    count them as loaded."""
+    import ingest.pipeline as pipeline
+    from graph.store import InvalidInput
+
+    codes = [uscc(91000 + i) for i in range(25)]
+    path = write(tmp_path / "big.csv", REG_HEADER + _reg_lines(*codes))
+    real = pipeline.open_table
+
+    def failing(p):
+        table = real(p)
+        rows = table.rows
+
+        def broken():
+            for n, cells in rows:
+                if n == 18:
+                    raise InvalidInput(f"{p}: data row 18: malformed CSV", file=str(p), row=18)
+                yield n, cells
+        table.rows = broken()
+        return table
+
+    monkeypatch.setattr(pipeline, "open_table", failing)
+    summary = run(store, path, batch_rows=5)
+    f = summary.files[0]
+    assert f.status == "failed" and (f.rows, f.loaded) == (15, 15)
+    assert sum(1 for c in codes if store.view().party("org:" + c) is not None) == 15
