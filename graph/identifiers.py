@@ -65,12 +65,15 @@ REGISTRATION_AUTHORITIES: dict[str, tuple[str, dict[str, str]]] = {
 }
 
 
-_DROP = re.compile(r"[\s\-]+")
+# whitespace, hyphens, and the invisible characters that ride along when codes are copied
+# from web pages and Word (zero-width spaces and joiners, BOM, soft hyphen, controls): a
+# valid code with one inside is still that code
+_DROP = re.compile("[\\s\\-\u200b-\u200f\u2060-\u2064\ufeff\u00ad\u180e\x00-\x1f\x7f]+")
 
 
 @lru_cache(maxsize=1 << 18)
 def normalise_code(raw: str) -> str:
-    """Return ``raw`` as NFKC, upper case, without whitespace or hyphens."""
+    """Return ``raw`` as NFKC, upper case, without whitespace, hyphens or invisible characters."""
     if not raw:
         return ""
     if raw.isascii() and raw.isalnum():  # the common case, kept cheap

@@ -37,6 +37,7 @@ from graph.store import fact_id
 from ingest.identity import Identity, any_identity, org_identity, person_identity
 from ingest.normalise import (
     clean_text,
+    is_empty_mark,
     normalise_address,
     normalise_email,
     normalise_phone,
@@ -72,26 +73,30 @@ class Row:
     source: Source
 
     def text(self, column: str) -> str:
-        """The cell as clean text ("" when missing)."""
+        """The cell as clean text ("" when missing or only a mark such as ``无`` or ``/``)."""
         value = self.cells.get(column)
         if value.__class__ is str:  # CSV cells: no conversion to make
-            return clean_text(value)
-        if value is None:
+            text = clean_text(value)
+        elif value is None:
             return ""
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        return clean_text(str(value))
+        else:
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            text = clean_text(str(value))
+        return "" if len(text) <= 4 and is_empty_mark(text) else text
 
     def raw(self, column: str) -> str:
-        """The cell exactly as given, as text."""
+        """The cell exactly as given, as text ("" when only a mark such as ``无`` or ``/``)."""
         value = self.cells.get(column)
         if value.__class__ is str:  # CSV cells: no conversion to make
-            return value.strip()
-        if value is None:
+            text = value.strip()
+        elif value is None:
             return ""
-        if isinstance(value, float) and value.is_integer():
+        elif isinstance(value, float) and value.is_integer():
             return str(int(value))
-        return str(value).strip()
+        else:
+            text = str(value).strip()
+        return "" if len(text) <= 4 and is_empty_mark(text) else text
 
     def required(self, column: str) -> str:
         """The cell as clean text; rejects the row when it is empty."""

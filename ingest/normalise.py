@@ -237,6 +237,12 @@ def normalise_address(s: str | None) -> str:
 _EMPTY_MARKERS = frozenset(
     {"", "-", "--", "---", "—", "——", "/", "\\", "无", "暂无", "空", "null", "none", "nan", "n/a", "na", "nat"}
 )
+
+
+def is_empty_mark(text: str) -> bool:
+    """True for a cell that holds only a mark for "nothing here" (``无``, ``/``, ``——``, ``N/A`` …):
+    such a cell is empty, not a name, an ID or an address shared by every firm that wrote it."""
+    return len(text) <= 4 and text.lower() in _EMPTY_MARKERS
 _MIN_YEAR = 1800
 _EXCEL_EPOCH = dt.date(1899, 12, 30)  # serial 61 = 1900-03-01: Excel pretends 1900 was a leap year
 _EXCEL_MAX_SERIAL = (dt.date.max - _EXCEL_EPOCH).days
@@ -320,6 +326,9 @@ def parse_date(value: object) -> dt.date | None:
         serial = float(value)
         if math.isnan(serial):
             return None
+        if serial >= 10_000_000 and serial.is_integer():  # 20210305 typed as a number in a workbook
+            number = int(serial)
+            return _ymd(number // 10000, number // 100 % 100, number % 100, value)
         return _excel_serial(serial, value)
     raise _date_error(value)
 

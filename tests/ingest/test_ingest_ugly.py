@@ -333,3 +333,42 @@ def test_a_failure_mid_file_reports_what_was_stored(store, tmp_path, monkeypatch
     f = summary.files[0]
     assert f.status == "failed" and (f.rows, f.loaded) == (15, 15)
     assert sum(1 for c in codes if store.view().party("org:" + c) is not None) == 15
+
+
+def test_marks_for_nothing_are_empty_cells_not_parties(store, tmp_path):
+    """无, / and —— in a name, ID or address cell mean "nothing here": they must not become a
+    person called 无 or an address 无 that ties every firm that wrote it."""
+    a, b = uscc(90041), uscc(90042, division="110105")
+    path = write(tmp_path / "登记.csv", "统一社会信用代码,名称,法定代表人,法定代表人证件号码,成立日期,住所,联系电话\n"
+                 f"{a},甲商贸有限公司,无,/,2021-03-05,无,——\n{b},乙商贸有限公司,——,无,2021-03-05,/,无\n")
+    summary = run(store, path)
+    assert summary.loaded == 2
+    view = store.view()
+    assert view.links("org:" + a) == [] and view.links("org:" + b) == []
+    assert view.party("adr:无") is None and store.view().counts()["parties"] == 2
+
+
+def test_zero_width_characters_inside_codes_and_ids(store, tmp_path):
+    """Codes copied from web pages carry zero-width spaces and BOMs: still the same code."""
+    a, p = uscc(90051), resident_id(551)
+    path = write(tmp_path / "登记.csv", "统一社会信用代码,名称,法定代表人,法定代表人证件号码,成立日期\n"
+                 f"{a[:6]}\u200b{a[6:]},甲商贸有限公司,张三,\ufeff{p[:9]}\u200c{p[9:]},2021-03-05\n")
+    run(store, path)
+    view = store.view()
+    assert view.party("org:" + a) is not None and view.party("per:" + p) is not None
+
+
+def test_an_eight_digit_number_in_a_workbook_is_a_date(store, tmp_path):
+    import xlsxwriter
+
+    a = uscc(90061)
+    path = tmp_path / "登记.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet()
+    ws.write_row(0, 0, ["统一社会信用代码", "名称", "成立日期"])
+    ws.write_row(1, 0, [a, "甲商贸有限公司"])
+    ws.write_number(1, 2, 20210305)
+    wb.close()
+    summary = run(store, path)
+    assert (summary.loaded, summary.rejected) == (1, 0)
+    assert store.view().party("org:" + a).start == dt.date(2021, 3, 5)
