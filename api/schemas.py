@@ -237,7 +237,9 @@ class PunishmentOut(_Model):
     list_type: str = Field(examples=["严重失信主体名单"])
     decision_no: str = Field(examples=["郑发改信〔2021〕7号"])
     start: dt.date | None = Field(examples=[dt.date(2021, 6, 1)])
-    end: dt.date | None = Field(examples=[None])
+    end: dt.date | None = Field(examples=[None], description=(
+        "the first day the measure no longer applies (a list's 有效期至 2026-05-31 gives 2026-06-01); "
+        "null: as long as the listing stands"))
     end_reason: str = Field(examples=[""])
     basis: str = Field(examples=["《关于对失信主体实施联合惩戒的合作备忘录》"])
     counted_on: dt.date | None = Field(examples=[dt.date(2020, 3, 5)])

@@ -1532,7 +1532,7 @@ class _Generator:
     ) -> str:
         rnd = self.rnd
         reason, basis, akind, infix = _BLACK_REASONS[list_type][reason_idx]
-        if list_type == "红名单" and list_day <= ASOF and (not until or until > ASOF) and not removed:
+        if list_type == "红名单" and list_day <= ASOF and (not until or until >= ASOF) and not removed:
             self.red_firms.add(f.uscc)  # red-listed on the as-of day of the ground truth
         d = self.districts[f.div]
         basis = basis.replace("{prov}", d.prov_name)

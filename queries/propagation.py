@@ -67,7 +67,7 @@ class Punishment:
     list_type: str
     decision_no: str
     start: dt.date | None  # the listing date
-    end: dt.date | None  # None: open (as long as the listing)
+    end: dt.date | None  # the first day it no longer applies; None: open (as long as the listing)
     end_reason: str
     basis: str
     counted_on: dt.date | None  # the date roles were taken on: act date, else listing date

@@ -57,7 +57,7 @@ class EntryStatus:
     state: EntryState
     reason: str
     since: dt.date | None  # listing date when active, else the date it stopped
-    until: dt.date | None  # scheduled period end (有效期至) when active and known
+    until: dt.date | None  # when active: the first day it is no longer in force, if scheduled
     decided_by: tuple[str, ...] = ()  # ids of repair / resolution records that ended it
     pending_objections: tuple[str, ...] = ()  # objections filed and not resolved on as_of
 
@@ -137,19 +137,23 @@ def judge(entry: Record, as_of: dt.date, book: ActionBook) -> EntryStatus:
     if listed is not None and as_of < listed:
         return EntryStatus(entry.id, as_of, EntryState.NOT_LISTED, f"{listed} 前尚未列入", None, None)
     endings: list[tuple[dt.date, EntryState, str, tuple[str, ...]]] = []
-    period_end = parse_date(attrs.get("period_end"))
+    # 有效期至 X (a list's period, a penalty's 处罚有效期) is the last day in force: the entry
+    # still stands on X and has expired from the day after
+    last_day = parse_date(attrs.get("period_end") or attrs.get("valid_until"))
+    expires = last_day + dt.timedelta(days=1) if last_day is not None else None
     removed_on = parse_date(attrs.get("removed_on"))
     removal_reason = str(attrs.get("removal_reason") or "")
     if entry.end is not None and removed_on is None:
-        if period_end is None:
-            period_end = entry.end  # an end the source does not explain: the period as given
-        elif entry.end < period_end:
+        if last_day is None:
+            expires = entry.end  # an end the source does not explain: the first day out of force
+        elif entry.end < last_day:
             removed_on = entry.end  # ended before its period: a removal
     if removed_on is not None:
         endings.append((removed_on, _removal_state(removal_reason),
                         f"{removed_on} 移出" + (f"({removal_reason})" if removal_reason else ""), ()))
-    if period_end is not None:
-        endings.append((period_end, EntryState.EXPIRED, f"惩戒期限于 {period_end} 届满", ()))
+    if expires is not None:
+        shown = last_day or expires
+        endings.append((expires, EntryState.EXPIRED, f"惩戒期限于 {shown} 届满", ()))
     pending: list[str] = []
     for action in book.acting_on(entry.id):
         if action.start is None or action.start > as_of:
@@ -179,4 +183,4 @@ def judge(entry: Record, as_of: dt.date, book: ActionBook) -> EntryStatus:
     reason = f"{listed} 列入,生效中" if listed else "生效中"
     if pending:
         reason += f";异议处理中({len(pending)})"
-    return EntryStatus(entry.id, as_of, EntryState.ACTIVE, reason, listed, period_end, (), tuple(pending))
+    return EntryStatus(entry.id, as_of, EntryState.ACTIVE, reason, listed, expires, (), tuple(pending))

@@ -89,7 +89,7 @@ def test_role_specific_measures_and_periods(store):
     m03 = next(p for p in got if p.person == rep.key and p.measure_code == "M03")
     assert m03.end == d("2024-06-01") and "3年" in m03.end_reason  # measure's own period first
     m01 = next(p for p in got if p.person == rep.key and p.measure_code == "M01")
-    assert m01.end == d("2026-06-01")
+    assert m01.end == d("2026-06-02")  # 有效期至 2026-06-01 is the last day in force
     # after the 3-year measure ran out, it is no longer in force
     assert "M03" not in {p.measure_code for p in propagate(store.view(), d("2025-01-01")) if p.person == rep.key}
 

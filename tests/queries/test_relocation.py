@@ -199,7 +199,8 @@ def test_a_firm_founded_after_the_listing_stopped_is_no_relocation(store, how):
 
     a = _firm("郑州市鑫源商贸有限公司", "鑫源", start="2012-03-01")
     lr = person("张伟")
-    ends = {"repaired": {}, "expired": {"period_end": "2021-01-01", "end": "2021-01-01"},
+    # 有效期至 2020-12-31: in force through that day, as the repair and removal on 2021-01-01 leave it
+    ends = {"repaired": {}, "expired": {"period_end": "2020-12-31", "end": "2020-12-31"},
             "removed": {"removed_on": "2021-01-01", "removal_reason": "信用修复", "end": "2021-01-01"}}[how]
     entry = list_entry(a, "2020-06-01", act_date="2020-03-01", **ends)
     write_graph(store, [a, lr], [link(LinkKind.LEGAL_REPRESENTATIVE, lr, a, "2012-03-01")], [entry])

@@ -85,15 +85,16 @@ def test_rejected_objection_leaves_it_standing(store):
 
 
 def test_expiry_ends_it(store):
+    """有效期至 2023-06-01: in force through that day, expired from the next."""
     a, other, rep, boss, entry = _listed(store, period_end="2023-06-01", end="2023-06-01")
     view = store.view()
-    assert entry_status(view, entry, d("2023-05-31")).active
-    status = entry_status(view, entry, d("2023-06-01"))
-    assert status.state == EntryState.EXPIRED and status.since == d("2023-06-01")
-    assert propagate(view, d("2023-06-01")) == []
-    assert {p.person for p in propagate(view, d("2023-05-31"))} == {a.key, rep.key, boss.key}
+    assert entry_status(view, entry, d("2023-06-01")).active
+    status = entry_status(view, entry, d("2023-06-02"))
+    assert status.state == EntryState.EXPIRED and status.since == d("2023-06-02") and "2023-06-01" in status.reason
+    assert propagate(view, d("2023-06-02")) == []
+    assert {p.person for p in propagate(view, d("2023-06-01"))} == {a.key, rep.key, boss.key}
     m01 = next(p for p in propagate(view, d("2022-06-01")) if p.person == rep.key and p.measure_code == "M01")
-    assert m01.end == d("2023-06-01")
+    assert m01.end == d("2023-06-02")
 
 
 def test_removal_and_not_yet_listed(store):
