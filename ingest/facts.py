@@ -371,11 +371,11 @@ def controller(row: Row, batch: Batch) -> None:
     raw_firm, firm = _firm_identity(row)
     name = row.required("姓名")
     type_text = row.required("类型")
-    if "受益" in type_text:
-        kind = LinkKind.BENEFICIAL_OWNER
-    elif "控制" in type_text:
-        kind = LinkKind.ACTUAL_CONTROLLER
-    else:
+    # "实际控制人、受益所有人" is both: the controller link is the one punishment follows
+    kinds = [LinkKind.BENEFICIAL_OWNER] if "受益" in type_text else []
+    if "实际控制" in type_text or ("控制" in type_text and not kinds):
+        kinds.insert(0, LinkKind.ACTUAL_CONTROLLER)
+    if not kinds:
         raise RowRejected("类型", type_text, f"类型应为 实际控制人 或 受益所有人 (got '{type_text}')")
     raw_id = row.raw("证件号码")
     holder = any_identity(raw_id, name, firm.key)
@@ -385,10 +385,11 @@ def controller(row: Row, batch: Batch) -> None:
     _observe(batch, raw_id, holder, name, "uscc" if holder.key.startswith("org:") else "resident_id", row.source)
     _mention(batch, firm, "", row.source)
     _mention(batch, holder, name, row.source)
-    batch.links.append(
-        Link(fact_id(kind, holder.key, firm.key, start), kind, holder.key, firm.key, start, end, ratio,
-             title=type_text, source=row.source)
-    )
+    for kind in kinds:
+        batch.links.append(
+            Link(fact_id(kind, holder.key, firm.key, start), kind, holder.key, firm.key, start, end, ratio,
+                 title=type_text, source=row.source)
+        )
 
 
 def change(row: Row, batch: Batch) -> None:

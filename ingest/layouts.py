@@ -15,6 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from graph.store import InvalidInput
+from ingest.normalise import to_simplified
+
+# zero-width spaces and joiners, BOMs, soft hyphens: copied along with headers from web pages
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\u00ad"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,9 +190,10 @@ _SPACES = re.compile(r"\s+")
 
 
 def header_key(text: object) -> str:
-    """Return a header as compared: NFKC (full-width brackets become ASCII), no spaces, no '*'."""
+    """Return a header as compared: NFKC (full-width brackets become ASCII), simplified
+    characters (統一社會信用代碼 is 统一社会信用代码), no spaces, invisible characters or '*'."""
     value = unicodedata.normalize("NFKC", "" if text is None else str(text))
-    return _SPACES.sub("", value).replace("*", "").lstrip("\ufeff")
+    return to_simplified(_SPACES.sub("", value).replace("*", "").translate(_INVISIBLE))
 
 
 @dataclass(slots=True)

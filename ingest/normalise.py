@@ -278,10 +278,14 @@ def _excel_serial(serial: float, value: object) -> dt.date:
     return _EXCEL_EPOCH + dt.timedelta(days=days)
 
 
+# an end date given as "no end": 有效期至 长期 is a listing until removed, not a bad row
+_OPEN_ENDED = frozenset({"长期", "长期有效", "永久", "永久有效", "无期限", "无固定期限", "不限期", "至今"})
+
+
 @lru_cache(maxsize=1 << 14)
 def _parse_date_text(value: str) -> dt.date | None:
     text = _normalize("NFKC", value).strip()
-    if text.lower() in _EMPTY_MARKERS:
+    if text.lower() in _EMPTY_MARKERS or text in _OPEN_ENDED:
         return None
     m = _DATE_TEXT.fullmatch(text) or _DATE_COMPACT.fullmatch(text)
     if m:
@@ -297,7 +301,8 @@ def parse_date(value: object) -> dt.date | None:
     Text: ``2021-03-05``, ``2021/3/5``, ``2021.3.5``, ``2021年3月5日``, ``20210305``, an optional
     time after it, full-width digits, or a 5-digit Excel serial like ``"44260"``. Numbers: an
     Excel serial (1900 date system, fraction = time of day, ignored) or an 8-digit ``20210305``.
-    Empty, ``-``, ``/``, ``无`` and NaN give None; anything else raises ``ValueError``.
+    Empty, ``-``, ``/``, ``无``, NaN and "no end" (``长期``, ``永久`` …) give None; anything else
+    raises ``ValueError``.
     """
     if value is None:
         return None

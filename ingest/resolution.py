@@ -14,10 +14,14 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from graph.identifiers import masked_matches
+from graph.identifiers import MASK_CHARS, masked_matches
 from graph.model import ORGANISATION_KINDS, Alias, Flag, PartyKind
 from graph.store import GraphStore
 from graph.textkey import name_search_key
+
+# a masked ID must show at least this many characters to resolve: "******************" with
+# a common name would otherwise match whoever of that name the store happens to know
+MIN_REVEALED = 4
 
 
 @dataclass(slots=True)
@@ -49,6 +53,9 @@ def resolve_identities(store: GraphStore, run_id: str) -> ResolutionSummary:
     by_name = view.parties_by_name({name_search_key(p.name) for p in masked if p.name})
     for p in masked:
         summary.masked += 1
+        if sum(ch not in MASK_CHARS for ch in p.code) < MIN_REVEALED:
+            summary.masked_unmatched += 1  # (almost) nothing revealed: the name alone is no evidence
+            continue
         candidates = {
             c.key for c in by_name.get(name_search_key(p.name), []) if c.kind == PartyKind.PERSON and masked_matches(p.code, c.code)
         }

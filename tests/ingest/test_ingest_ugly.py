@@ -372,3 +372,47 @@ def test_an_eight_digit_number_in_a_workbook_is_a_date(store, tmp_path):
     summary = run(store, path)
     assert (summary.loaded, summary.rejected) == (1, 0)
     assert store.view().party("org:" + a).start == dt.date(2021, 3, 5)
+
+
+def test_a_fully_masked_id_is_no_evidence(store, tmp_path):
+    registrations(tmp_path)
+    officers = write(tmp_path / "officers.csv", f"统一社会信用代码,姓名,证件号码,职务\n{A},张三,{P},董事\n")
+    court = write(tmp_path / "court.csv", "被执行人姓名/名称,身份证号码/组织机构代码,执行法院,案号,发布时间\n"
+                  "张三,******************,郑州中院,(2021)豫01执8号,2021-05-01\n"
+                  f"张三,{P[:4]}**********{P[-4:]},郑州中院,(2021)豫01执9号,2021-05-02\n")
+    summary = run(store, registrations(tmp_path), officers, court)
+    r = summary.resolution
+    assert (r.masked, r.masked_resolved, r.masked_unmatched) == (2, 1, 1)
+    [mine] = store.view().records("per:" + P, kinds=[RecordKind.COURT_DISHONEST])
+    assert mine.attrs["case_no"] == "(2021)豫01执9号"
+
+
+def test_headers_in_traditional_characters_or_with_invisible_characters(store, tmp_path):
+    a = uscc(90071)
+    path = write(tmp_path / "登記.csv", "統一社會信用代碼,名稱,成立日期,\u200b住所\n"
+                 f"{a},甲商贸有限公司,2021-03-05,北京市海淀区\n")
+    summary = run(store, path)
+    assert (summary.files[0].kind, summary.loaded) == ("registrations", 1)
+    assert store.view().party("org:" + a).attrs["address"] == "北京市海淀区"
+
+
+def test_a_period_without_end_is_an_open_listing_not_a_bad_row(store, tmp_path):
+    a = uscc(90081)
+    path = write(tmp_path / "名单.csv", "名单类型,主体名称,统一社会信用代码,列入事由,认定部门,列入日期,有效期至\n"
+                 f"严重失信主体名单,甲商贸有限公司,{a},拒不履行,郑州市发展和改革委员会,2021-03-01,长期\n")
+    summary = run(store, path)
+    assert (summary.loaded, summary.rejected) == (1, 0)
+    [entry] = store.view().records(kinds=[RecordKind.LIST_ENTRY])
+    assert entry.end is None and "period_end" not in entry.attrs
+
+
+def test_controller_and_beneficial_owner_in_one_cell_gives_both_links(store, tmp_path):
+    a = uscc(90091)
+    path = write(tmp_path / "实际控制人.csv", "统一社会信用代码,姓名,证件号码,类型,起始日期\n"
+                 f"{a},张三,{P},实际控制人、受益所有人,2020-01-01\n{uscc(90092)},李四,{Q},受益所有人,2020-01-01\n"
+                 f"{uscc(90093)},王五,{R},实际控制人,2020-01-01\n")
+    run(store, path)
+    view = store.view()
+    assert {lk.kind for lk in view.links("org:" + a)} == {LinkKind.ACTUAL_CONTROLLER, LinkKind.BENEFICIAL_OWNER}
+    assert {lk.kind for lk in view.links("org:" + uscc(90092))} == {LinkKind.BENEFICIAL_OWNER}
+    assert {lk.kind for lk in view.links("org:" + uscc(90093))} == {LinkKind.ACTUAL_CONTROLLER}
