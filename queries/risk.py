@@ -617,7 +617,9 @@ def _own(view: View, subject: Party, as_of: dt.date, cfg: RiskConfig, catalog: C
         lt = list_type_of(r) if r.kind != RecordKind.PENALTY else "行政处罚"
         ref = SourceRef(r.id, r.kind.value, lt, str(attrs.get("decision_no") or attrs.get("case_no") or ""),
                         str(attrs.get("authority") or attrs.get("court") or ""), r.start, status.state.label_zh)
-        if status.state == EntryState.NOT_LISTED:
+        if status.state in (EntryState.NOT_LISTED, EntryState.REVOKED):
+            # revoked (an objection upheld, 撤销): wrong information, as if never listed, so not
+            # shown; repaired or expired entries stay in the history with their state
             continue
         refs.append(ref)
         if not status.active:

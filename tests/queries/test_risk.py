@@ -116,6 +116,25 @@ def test_own_records_penalties_and_attention_list(store):
     assert rep.grade == "C"
 
 
+def test_a_revoked_entry_is_not_shown_a_repaired_one_is_history(store):
+    """An upheld objection means the listing was wrong: the report does not show it at all. A
+    repaired one ends its warnings but stays in the history with its state (DOMAIN.md 5, 6)."""
+    from queries.actions import objection_record, repair_record, resolution_record
+
+    a, b = firm("驻马店市恒通运输有限公司"), firm("驻马店市恒达运输有限公司")
+    wrong, repaired = list_entry(a, "2021-06-01"), list_entry(b, "2021-06-01")
+    write_graph(store, [a, b], [], [wrong, repaired])
+    objection = objection_record(wrong, d("2021-09-01"), "冒名登记")
+    with store.writer() as w:
+        w.put_records([objection, resolution_record(objection, d("2022-01-01"), "upheld"),
+                       repair_record(repaired, d("2022-01-01"), "驻马店市发展和改革委员会")])
+    view = store.view()
+    assert list(check(view, a.key, ON).records) == [] and check(view, a.key, ON).grade == "A"
+    assert [r.status for r in check(view, b.key, ON).records] == ["信用修复"] and check(view, b.key, ON).grade == "A"
+    # before the objection was upheld, the entry was in force and shown
+    assert [r.status for r in check(view, a.key, d("2021-12-01")).records] == ["生效"]
+
+
 def test_key_forms_and_ambiguity(store):
     a, b = firm("郑州市鑫源商贸有限公司"), firm("洛阳市鑫源商贸有限公司")
     p = person("张伟")
