@@ -437,11 +437,13 @@ def _not_yet_named(token: Any, names: Any) -> tuple[list[Any], list[tuple[Any, .
 
 
 def _unique_parties(batch: Batch) -> list[Any]:
-    """One party per key: a registration (primary) wins over mentions, a named mention over an unnamed one."""
+    """One party per key: a registration (primary) wins over mentions, a named mention over an
+    unnamed one; of two registrations the later row wins, as it does across batches (and as
+    the links derived from the batch take it)."""
     by_key: dict[str, Any] = {}
     for p in batch.parties:
         seen = by_key.get(p.key)
-        if seen is None or _weight(p) > _weight(seen):
+        if seen is None or _weight(p) > _weight(seen) or (_weight(p) == _weight(seen) and _weight(p)[0]):
             by_key[p.key] = p
     return list(by_key.values())
 

@@ -767,19 +767,21 @@ def _placeholder(key: str) -> dict[str, Any]:
 def _merge_party(stored: dict[str, Any] | None, r: dict[str, Any]) -> dict[str, Any]:
     """What :data:`cypher.PUT_PARTIES` makes of a stored party and a new row (for in-batch reads)."""
     p = dict(stored or {"key": r["key"]})
-    wins = p.get("primary_rank") is None or r["rank"] > p["primary_rank"]
+    wins = p.get("primary_rank") is None or r["rank"] > p["primary_rank"] or \
+        (r["rank"] >= 1 and r["rank"] == p["primary_rank"])
+    replaces = wins and r["rank"] >= 1  # a registration row replaces the one before it whole
     flags = list(p.get("flags") or [])
     p["kind"] = r["kind"] if wins or p.get("kind") == "unresolved" else p["kind"]
     p["name"] = r["name"] if wins or not p.get("name") else p["name"]
     p["code"] = r["code"] if not p.get("code") else p["code"]
     p["region"] = r["region"] if not p.get("region") else p["region"]
-    p["start"] = (r["start"] if wins else None) or p.get("start") or r["start"]
-    p["end"] = (r["end"] if wins else None) or p.get("end") or r["end"]
+    p["start"] = r["start"] if replaces else (r["start"] if wins else None) or p.get("start") or r["start"]
+    p["end"] = r["end"] if replaces else (r["end"] if wins else None) or p.get("end") or r["end"]
     p["status"] = r["status"] if wins or not p.get("status") else p["status"]
     p["flags"] = flags + [f for f in r["flags"] if f not in flags]
     p["attrs"] = (r["attrs"] or p.get("attrs")) if wins or p.get("attrs") is None else p["attrs"]
     for field in ("src_file", "src_row", "run"):
-        p[field] = p.get(field) if p.get(field) is not None else r[field]
+        p[field] = r[field] if replaces or p.get(field) is None else p[field]
     p["primary_rank"] = r["rank"] if wins else p["primary_rank"]
     return p
 

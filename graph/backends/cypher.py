@@ -188,26 +188,28 @@ SET m.value = toString(toInteger(m.value) + 1)
 RETURN m.value
 """
 
-# A stored party is merged with a new mention: a source of higher primary rank wins, others
-# only fill what is empty; flags are united. ``wins`` is computed before any SET so that the
-# order of the assignments does not matter. primary_rank is assigned last.
+# A stored party is merged with a new mention: a source of higher primary rank wins, and a
+# registration row replaces an earlier registration whole (the last loaded describes the firm
+# as registered now, as in the embedded store); others only fill what is empty; flags are
+# united. ``wins`` is computed before any SET so that the order of the assignments does not
+# matter. primary_rank is assigned last.
 PUT_PARTIES = rows_statement("""
 UNWIND $rows AS r
 MERGE (p:Party {key: r.key})
 ON CREATE SET p.seq = r.seq
-WITH p, r, (p.primary_rank IS NULL OR r.rank > p.primary_rank) AS wins
+WITH p, r, (p.primary_rank IS NULL OR r.rank > p.primary_rank OR (r.rank >= 1 AND r.rank = p.primary_rank)) AS wins
 SET p.kind = CASE WHEN wins OR p.kind = 'unresolved' THEN r.kind ELSE p.kind END,
     p.name = CASE WHEN wins OR coalesce(p.name, '') = '' THEN r.name ELSE p.name END,
     p.code = CASE WHEN coalesce(p.code, '') = '' THEN r.code ELSE p.code END,
     p.region = CASE WHEN coalesce(p.region, '') = '' THEN r.region ELSE p.region END,
-    p.start = coalesce(CASE WHEN wins THEN r.start END, p.start, r.start),
-    p.end = coalesce(CASE WHEN wins THEN r.end END, p.end, r.end),
+    p.start = CASE WHEN wins AND r.rank >= 1 THEN r.start ELSE coalesce(CASE WHEN wins THEN r.start END, p.start, r.start) END,
+    p.end = CASE WHEN wins AND r.rank >= 1 THEN r.end ELSE coalesce(CASE WHEN wins THEN r.end END, p.end, r.end) END,
     p.status = CASE WHEN wins OR coalesce(p.status, '') = '' THEN r.status ELSE p.status END,
     p.flags = coalesce(p.flags, []) + [f IN r.flags WHERE NOT f IN coalesce(p.flags, [])],
     p.attrs = CASE WHEN wins OR p.attrs IS NULL THEN coalesce(r.attrs, p.attrs) ELSE p.attrs END,
-    p.src_file = coalesce(p.src_file, $file),
-    p.src_row = coalesce(p.src_row, r.src_row),
-    p.run = coalesce(p.run, $run),
+    p.src_file = CASE WHEN wins AND r.rank >= 1 THEN $file ELSE coalesce(p.src_file, $file) END,
+    p.src_row = CASE WHEN wins AND r.rank >= 1 THEN r.src_row ELSE coalesce(p.src_row, r.src_row) END,
+    p.run = CASE WHEN wins AND r.rank >= 1 THEN $run ELSE coalesce(p.run, $run) END,
     p.primary_rank = CASE WHEN wins THEN r.rank ELSE p.primary_rank END
 """)
 

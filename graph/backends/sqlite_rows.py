@@ -18,31 +18,39 @@ from graph.textkey import name_search_key
 
 SrcOf = Callable[[Source | None], tuple[int | None, int | None, str]]
 
+# A registration row (primary_rank 1) describes the firm as registered now: the one loaded last
+# replaces an earlier one whole (name, status, dates, attributes and provenance), so a newer
+# export is never half applied and the links derived from the row agree with it. Mentions
+# (rank 0) only fill in what is missing.
 UPSERT_PARTY = """INSERT INTO parties(key, kind, name, code, region, start, end, status, flags, attrs, primary_rank, src, row, run)
    VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
    ON CONFLICT(key) DO UPDATE SET
-     kind = CASE WHEN excluded.primary_rank > parties.primary_rank OR parties.kind = 'unresolved'
+     kind = CASE WHEN excluded.primary_rank >= MAX(parties.primary_rank, 1) OR parties.kind = 'unresolved'
                  THEN excluded.kind ELSE parties.kind END,
-     name = CASE WHEN excluded.primary_rank > parties.primary_rank OR parties.name = ''
+     name = CASE WHEN excluded.primary_rank >= MAX(parties.primary_rank, 1) OR parties.name = ''
                  THEN excluded.name ELSE parties.name END,
      code = CASE WHEN parties.code = '' THEN excluded.code ELSE parties.code END,
      region = CASE WHEN parties.region = '' THEN excluded.region ELSE parties.region END,
-     start = COALESCE(CASE WHEN excluded.primary_rank > parties.primary_rank THEN excluded.start END,
-                      parties.start, excluded.start),
-     end = COALESCE(CASE WHEN excluded.primary_rank > parties.primary_rank THEN excluded.end END,
-                    parties.end, excluded.end),
-     status = CASE WHEN excluded.primary_rank > parties.primary_rank OR parties.status = ''
+     start = CASE WHEN excluded.primary_rank >= MAX(parties.primary_rank, 1) THEN excluded.start
+                  ELSE COALESCE(parties.start, excluded.start) END,
+     end = CASE WHEN excluded.primary_rank >= MAX(parties.primary_rank, 1) THEN excluded.end
+                ELSE COALESCE(parties.end, excluded.end) END,
+     status = CASE WHEN excluded.primary_rank >= MAX(parties.primary_rank, 1) OR parties.status = ''
                    THEN excluded.status ELSE parties.status END,
      flags = CASE WHEN parties.flags = '' THEN excluded.flags
                   WHEN excluded.flags = '' OR instr(',' || parties.flags || ',', ',' || excluded.flags || ',') > 0
                   THEN parties.flags ELSE parties.flags || ',' || excluded.flags END,
-     attrs = CASE WHEN excluded.primary_rank > parties.primary_rank OR parties.attrs IS NULL
+     attrs = CASE WHEN excluded.primary_rank >= MAX(parties.primary_rank, 1) OR parties.attrs IS NULL
                   THEN COALESCE(excluded.attrs, parties.attrs) ELSE parties.attrs END,
      primary_rank = MAX(parties.primary_rank, excluded.primary_rank),
      -- a placeholder made for a link end has no provenance: the first fact describing it gives it
-     src = COALESCE(parties.src, excluded.src),
-     row = COALESCE(parties.row, excluded.row),
-     run = COALESCE(parties.run, excluded.run)
+     -- (a registration row that replaces an earlier one: see the note above)
+     src = CASE WHEN excluded.primary_rank >= MAX(parties.primary_rank, 1) THEN excluded.src
+                ELSE COALESCE(parties.src, excluded.src) END,
+     row = CASE WHEN excluded.primary_rank >= MAX(parties.primary_rank, 1) THEN excluded.row
+                ELSE COALESCE(parties.row, excluded.row) END,
+     run = CASE WHEN excluded.primary_rank >= MAX(parties.primary_rank, 1) THEN excluded.run
+                ELSE COALESCE(parties.run, excluded.run) END
 """
 
 UPSERT_NAME = """INSERT INTO names(party, name, nkey, start, end, src, row, run) VALUES (?,?,?,?,?,?,?,?)

@@ -82,3 +82,47 @@ def test_a_court_debtor_firm_with_a_bad_check_character_is_a_flagged_firm(store,
     debtor = store.view().party(entry.subject)
     assert Flag.INVALID_CODE in debtor.flags and Flag.INVALID_ID not in debtor.flags
     assert debtor.code == bad
+
+
+REG_HEADER = "统一社会信用代码,名称,类型,法定代表人,法定代表人证件号码,成立日期,注销日期,登记状态,住所\n"
+OTHER = uscc(91002)
+REP2 = resident_id(912)
+
+
+def _legal_reps(view, key: str, on: dt.date) -> set[str]:
+    from graph.model import LinkKind
+
+    return {lk.src for lk in view.links(key, direction="in", as_of=on, kinds=[LinkKind.LEGAL_REPRESENTATIVE])}
+
+
+def test_a_newer_registration_export_replaces_the_firm_whole(store, tmp_path):
+    older = tmp_path / "登记-1.csv"
+    older.write_text(REG_HEADER + f"{FIRM},郑州市鑫源商贸有限公司,有限责任公司,张三,{REP},2015-03-05,,存续,海淀区1号\n",
+                     encoding="utf-8")
+    newer = tmp_path / "登记-2.csv"
+    newer.write_text(REG_HEADER + f"{FIRM},郑州市鑫源实业有限公司,有限责任公司,李四,{REP2},2015-03-05,2024-01-01,注销,"
+                     "朝阳区2号\n", encoding="utf-8")
+    changes = tmp_path / "变更.csv"
+    changes.write_text("统一社会信用代码,变更事项,变更前内容,变更后内容,变更日期\n"
+                       f"{OTHER},经营范围变更,批发,零售,2020-01-01\n", encoding="utf-8")
+    _run(store, older)
+    _run(store, newer)
+    firm = store.view().party("org:" + FIRM)
+    assert (firm.name, firm.status, firm.end) == ("郑州市鑫源实业有限公司", "注销", dt.date(2024, 1, 1))
+    assert firm.attrs["rep_name"] == "李四" and firm.attrs["address"] == "朝阳区2号"
+    assert _legal_reps(store.view(), "org:" + FIRM, dt.date(2023, 1, 1)) == {"per:" + REP2}
+    _run(store, changes)  # an unrelated file re-derives nothing back
+    assert _legal_reps(store.view(), "org:" + FIRM, dt.date(2023, 1, 1)) == {"per:" + REP2}
+    assert store.view().party("org:" + FIRM).attrs["rep_name"] == "李四"
+
+
+def test_two_rows_for_one_firm_in_one_file_the_last_wins_whole(store, tmp_path):
+    both = tmp_path / "登记.csv"
+    both.write_text(REG_HEADER + f"{FIRM},郑州市鑫源商贸有限公司,有限责任公司,张三,{REP},2015-03-05,,存续,海淀区1号\n"
+                    f"{FIRM},郑州市鑫源实业有限公司,有限责任公司,李四,{REP2},2015-03-05,,存续,朝阳区2号\n",
+                    encoding="utf-8")
+    _run(store, both)
+    view = store.view()
+    firm = view.party("org:" + FIRM)
+    assert (firm.name, firm.attrs["rep_name"]) == ("郑州市鑫源实业有限公司", "李四")
+    assert _legal_reps(view, "org:" + FIRM, dt.date(2023, 1, 1)) == {"per:" + REP2}
