@@ -63,6 +63,14 @@ _WHITESPACE = (
 )
 
 _CLEAN_TABLE: dict[int, str | None] = {**_TS, **_DELETE_ALWAYS}
+# Characters the traditional→simplified table maps that are standard simplified characters
+# too (通用规范汉字表) in names and set phrases: 乾坤, the surnames 於 and 甯, 昇 in firm names,
+# 藉 in 慰藉, 瞭 in 瞭望, 覆 in 覆盖, 徵 in 宫商角徵羽, 夥 in 夥计. A text whose only candidates
+# are these is simplified already and keeps them (北京乾坤商贸 must not become 北京干坤商贸); a
+# text with any other traditional character is traditional, and they convert with the rest.
+# Comparison keys (name_key, search) always convert, so 乾坤 and 干坤 still find each other.
+_AMBIGUOUS_TS = frozenset(map(ord, "乾於昇甯藉瞭覆徵夥"))
+_CLEAN_KEEP_TABLE: dict[int, str | None] = {k: v for k, v in _CLEAN_TABLE.items() if k not in _AMBIGUOUS_TS}
 
 _ASCII_LOWER = {ord(c): c.lower() for c in string.ascii_uppercase}
 _MIDDLE_DOTS = "·•・‧∙⋅･.．"
@@ -85,6 +93,7 @@ _PERSON_KEY_TABLE: dict[int, str | None] = {
 # translating it anyway costs ~0.1 µs a character (see graph.textkey.translate_guard).
 _TS_GUARD = translate_guard(_TS)
 _CLEAN_GUARD = translate_guard(_CLEAN_TABLE)
+_TRADITIONAL_GUARD = translate_guard(k for k in _TS if k not in _AMBIGUOUS_TS)
 _NAME_KEY_GUARD = translate_guard(_NAME_KEY_TABLE)
 _PERSON_KEY_GUARD = translate_guard(_PERSON_KEY_TABLE)
 
@@ -114,7 +123,7 @@ def clean_text(s: str | None) -> str:
 def _clean_unicode(s: str) -> str:
     text = _normalize("NFKC", s)
     if _CLEAN_GUARD.search(text):
-        text = text.translate(_CLEAN_TABLE)
+        text = text.translate(_CLEAN_TABLE if _TRADITIONAL_GUARD.search(text) else _CLEAN_KEEP_TABLE)
     text = " ".join(text.split())
     return text if _is_normalized("NFKC", text) else _renormalise(text, _clean_once)
 
@@ -123,7 +132,8 @@ _clean_short = lru_cache(maxsize=1 << 18)(_clean_unicode)
 
 
 def _clean_once(s: str) -> str:
-    return " ".join(_normalize("NFKC", s).translate(_CLEAN_TABLE).split())
+    text = _normalize("NFKC", s)
+    return " ".join(text.translate(_CLEAN_TABLE if _TRADITIONAL_GUARD.search(text) else _CLEAN_KEEP_TABLE).split())
 
 
 def _renormalise(text: str, step: Callable[[str], str]) -> str:
@@ -684,9 +694,11 @@ def _tables() -> _Tables:
     regions: dict[str, list[_Reading]] = {}
 
     def add(key: str, reading: _Reading) -> None:
-        key = to_simplified(key)
-        if reading not in regions.setdefault(key, []):
-            regions[key].append(reading)
+        # as written (乾县, which a simplified name keeps) and character-converted (干县, what a
+        # traditional 乾縣 becomes)
+        for form in dict.fromkeys((key, to_simplified(key))):
+            if reading not in regions.setdefault(form, []):
+                regions[form].append(reading)
 
     def walk(nodes: list[dict]) -> None:
         for node in nodes:

@@ -863,3 +863,14 @@ def test_region_step_cache_holds_what_the_reference_matches() -> None:
 @given(odd_text)
 def test_split_org_name_matches_reference_on_any_text(name: str) -> None:
     assert split_org_name(name) == _plain_split_org_name(name)
+
+
+def test_simplified_text_keeps_characters_that_are_simplified_too() -> None:
+    """乾 (乾坤, 乾县), the surnames 於 and 甯, 昇: standard simplified characters the
+    character table would rewrite. A simplified name keeps them; a traditional one converts
+    whole; comparison keys always convert, so both spellings still meet."""
+    assert clean_text("北京乾坤商贸有限公司") == "北京乾坤商贸有限公司"
+    assert clean_text("於梨华") == "於梨华" and clean_text("昇甯科技有限公司") == "昇甯科技有限公司"
+    assert clean_text("上海宏達實業有限公司") == "上海宏达实业有限公司"
+    assert clean_text("於梨華") == "于梨华"  # 華 says the text is traditional
+    assert name_key("北京乾坤商贸有限公司") == name_key("北京干坤商贸有限公司")
