@@ -27,6 +27,13 @@ from queries.catalog import COURT_LIST, PERSON_ROLES, SUBJECT, Catalog, Measure,
 from queries.status import ActionBook, EntryState, EntryStatus, judge, parse_date
 
 UNRESOLVED_FLAG = "未识别身份"
+# The deciding authority named a legal representative the store knows in no such role at this
+# firm (its registration history lacks them): reached on the decision's word, and the holders
+# the links give for the day are marked as differing from the decision. Both for an
+# investigator to verify.
+NAMED_IN_DECISION_FLAG = "仅见于决定书"
+DIFFERS_FROM_DECISION_FLAG = "与决定书记载的法定代表人不一致"
+_REP_KINDS = (LinkKind.LEGAL_REPRESENTATIVE, LinkKind.PRINCIPAL)
 ENTRY_KINDS = (RecordKind.LIST_ENTRY, RecordKind.COURT_DISHONEST)
 _ORG_FLAGS = frozenset({Flag.INVALID_CODE, Flag.NO_CODE})
 _ROLE_OF_KIND = {kind: role for role, kind in PERSON_ROLES.items()}
@@ -256,6 +263,10 @@ def entry_punishments(
         return out
     links = view.links(subject, direction="in", as_of=day, kinds=kinds)
     n.load(n.resolve(lk.src) for lk in links)
+    named = _named_only_in_decision(view, entry, subject, links, n)
+    if named is not None:
+        out.extend(_decision_named_punishments(entry, named, subject_party, measures, n, only, common, entry_end,
+                                               entry_end_reason))
     for lk in links:
         holder = n.resolve(lk.src)
         if only is not None and holder != only:
@@ -265,6 +276,8 @@ def entry_punishments(
             continue  # an organisation holding a role: the measures reach people
         role = _ROLE_OF_KIND[lk.kind]
         flags = (UNRESOLVED_FLAG,) if party is None or party.kind == PartyKind.UNRESOLVED else ()
+        if named is not None and lk.kind in _REP_KINDS:
+            flags = (*flags, DIFFERS_FROM_DECISION_FLAG)
         for m in measures:
             reach = m.reach(role)
             if reach is None:
@@ -276,6 +289,47 @@ def entry_punishments(
                                   measure_code=m.code, measure_name=m.name_zh, mandatory=m.mandatory,
                                   market_ban=m.market_ban, end=end, end_reason=why, basis=m.basis,
                                   path=(step_of(lk, n),), flags=flags, **common))
+    return out
+
+
+def _named_only_in_decision(view: View, entry: Record, subject: str, links: list[Link], n: _Names) -> str | None:
+    """The legal representative the entry names (法定代表人 "as recorded by the authority at the
+    time") when the store knows them in no representative role at this firm, at any date;
+    else None. One who holds the role on the day, or held it at another time (left before the
+    act, joined after it), is judged by the links, whose dates are known."""
+    named_key = str((entry.attrs or {}).get("legal_rep_key") or "")
+    if not named_key:
+        return None
+    named = n.resolve(named_key)
+    if any(n.resolve(lk.src) == named for lk in links if lk.kind in _REP_KINDS):
+        return None  # the common case: the decision and the links agree on the day
+    if any(n.resolve(lk.src) == named for lk in view.links(subject, direction="in", kinds=list(_REP_KINDS))):
+        return None
+    return named
+
+
+def _decision_named_punishments(entry: Record, named: str, subject_party: Party | None, measures: Sequence[Measure],
+                                n: _Names, only: str | None, common: dict[str, Any], entry_end: dt.date | None,
+                                entry_end_reason: str) -> list[Punishment]:
+    if only is not None and named != only:
+        return []
+    n.load([named])
+    party = n.party(named)
+    if not _is_person_like(party, named):
+        return []
+    rep_kind = str((subject_party.attrs if subject_party else {}).get("rep_kind") or "")
+    role = _ROLE_OF_KIND[LinkKind.PRINCIPAL if rep_kind == LinkKind.PRINCIPAL.value else LinkKind.LEGAL_REPRESENTATIVE]
+    flags = (UNRESOLVED_FLAG, NAMED_IN_DECISION_FLAG) if party is None or party.kind == PartyKind.UNRESOLVED else \
+        (NAMED_IN_DECISION_FLAG,)
+    name = party.name if party else str((entry.attrs or {}).get("legal_rep_name") or "")
+    out: list[Punishment] = []
+    for m in measures:
+        if m.reach(role) is None:
+            continue
+        end, why = _measure_end(m, entry.start, entry_end, entry_end_reason)
+        out.append(Punishment(person=named, person_name=name, role=role, measure_code=m.code, measure_name=m.name_zh,
+                              mandatory=m.mandatory, market_ban=m.market_ban, end=end, end_reason=why, basis=m.basis,
+                              flags=flags, **common))
     return out
 
 

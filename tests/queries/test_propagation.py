@@ -161,3 +161,33 @@ def test_banned_person_taking_a_new_role_raises_the_alert(store):
     assert a.name in alert.message and b.name in alert.message and "法定代表人" in alert.message
     # replay: before the new role was taken there was nothing to see
     assert ban_alerts(store.view(), d("2022-01-01")) == []
+
+
+def test_a_legal_rep_named_only_by_the_decision_is_reached_and_the_conflict_flagged(store):
+    """The registry says 李四 has been legal rep since 2015 (no change records); the decision
+    names 张三, whom the store knows in no such role there: its history is incomplete. 张三 is
+    reached on the decision's word, and 李四's measures say the registry and the decision
+    disagree: both for an investigator to verify."""
+    from queries.propagation import DIFFERS_FROM_DECISION_FLAG, NAMED_IN_DECISION_FLAG
+
+    a = firm("焦作市德润化工有限公司")
+    zhang, li = person("张三"), person("李四")
+    write_graph(store, [a, zhang, li], [link(LinkKind.LEGAL_REPRESENTATIVE, li, a, "2015-01-01")],
+                [list_entry(a, "2021-06-01", act_date="2020-09-01", legal_rep_key=zhang.key, legal_rep_name="张三")])
+    got = propagate(store.view(), ON)
+    by_person = {p.person: p for p in got if p.measure_code == "M01"}
+    assert by_person[zhang.key].flags == (NAMED_IN_DECISION_FLAG,) and by_person[zhang.key].path == ()
+    assert by_person[zhang.key].role == "legal_representative"
+    assert DIFFERS_FROM_DECISION_FLAG in by_person[li.key].flags
+
+
+def test_a_legal_rep_the_decision_names_but_who_joined_after_the_act_is_judged_by_the_links(store):
+    a = firm("焦作市德润化工有限公司")
+    before, after = person("王五"), person("赵六")
+    write_graph(store, [a, before, after], [
+        link(LinkKind.LEGAL_REPRESENTATIVE, before, a, "2015-01-01", "2021-01-01"),
+        link(LinkKind.LEGAL_REPRESENTATIVE, after, a, "2021-01-01"),
+    ], [list_entry(a, "2021-06-01", act_date="2020-09-01", legal_rep_key=after.key, legal_rep_name="赵六")])
+    got = propagate(store.view(), ON)
+    assert {p.person for p in got if p.measure_code == "M01"} == {before.key}
+    assert all(p.flags == () for p in got)
