@@ -50,10 +50,13 @@ _NATURES = {"mandatory": True, "recommended": False, "强制性": True, "推荐�
 
 @dataclass(frozen=True, slots=True)
 class RoleReach:
-    """One role a measure reaches; shareholders (and controllers) only from ``min_ratio`` up."""
+    """One role a measure reaches; shareholders (and controllers) only from ``min_ratio`` up.
+    ``to_verify``: the measure reaches only those of the role directly responsible for the act
+    (负有直接责任的董事、股东), which no file records: each is listed, marked for verification."""
 
     role: str
     min_ratio: float | None = None
+    to_verify: bool = False
 
     @property
     def link_kind(self) -> LinkKind | None:
@@ -214,11 +217,15 @@ def _roles(raw: Any, name: str, source: str) -> tuple[RoleReach, ...]:
     out: list[RoleReach] = []
     for item in raw:
         min_ratio = None
+        to_verify = False
         if isinstance(item, dict):
-            extra = sorted(set(item) - {"role", "min_ratio"})
+            extra = sorted(set(item) - {"role", "min_ratio", "to_verify"})
             if extra:
                 raise _fail(name, "roles", f"entry has unknown field {extra[0]!r}", source)
             role = item.get("role")
+            to_verify = item.get("to_verify", False)
+            if not isinstance(to_verify, bool):
+                raise _fail(name, "roles", f"to_verify of {role!r} must be true or false", source)
             min_ratio = item.get("min_ratio")
             if min_ratio is not None:
                 if isinstance(min_ratio, bool) or not isinstance(min_ratio, int | float) or not 0 <= min_ratio <= 1:
@@ -232,7 +239,7 @@ def _roles(raw: Any, name: str, source: str) -> tuple[RoleReach, ...]:
             raise _fail(name, "roles", f"names an unknown role {role!r} (known: {', '.join(sorted(ROLES))})", source)
         if any(r.role == role for r in out):
             raise _fail(name, "roles", f"names role {role!r} twice", source)
-        out.append(RoleReach(role, min_ratio))
+        out.append(RoleReach(role, min_ratio, to_verify))
     return tuple(out)
 
 

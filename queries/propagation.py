@@ -33,6 +33,9 @@ UNRESOLVED_FLAG = "未识别身份"
 # investigator to verify.
 NAMED_IN_DECISION_FLAG = "仅见于决定书"
 DIFFERS_FROM_DECISION_FLAG = "与决定书记载的法定代表人不一致"
+# the measure reaches only the directly responsible of this role (董事、股东 for 撤销荣誉称号),
+# which no file records: listed for the authority to confirm
+TO_VERIFY_FLAG = "待核实直接责任"
 _REP_KINDS = (LinkKind.LEGAL_REPRESENTATIVE, LinkKind.PRINCIPAL)
 ENTRY_KINDS = (RecordKind.LIST_ENTRY, RecordKind.COURT_DISHONEST)
 _ORG_FLAGS = frozenset({Flag.INVALID_CODE, Flag.NO_CODE})
@@ -288,7 +291,8 @@ def entry_punishments(
             out.append(Punishment(person=holder, person_name=party.name if party else "", role=role,
                                   measure_code=m.code, measure_name=m.name_zh, mandatory=m.mandatory,
                                   market_ban=m.market_ban, end=end, end_reason=why, basis=m.basis,
-                                  path=(step_of(lk, n),), flags=flags, **common))
+                                  path=(step_of(lk, n),), flags=(*flags, TO_VERIFY_FLAG) if reach.to_verify else flags,
+                                  **common))
     return out
 
 

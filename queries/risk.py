@@ -31,6 +31,7 @@ from graph.schema import PARTY_LABELS_ZH, link_spec
 from graph.store import InvalidInput, NotFound, View
 from queries.catalog import COURT_LIST, Catalog, load_catalog
 from queries.propagation import (
+    TO_VERIFY_FLAG,
     EntryLog,
     PathStep,
     _Names,
@@ -298,8 +299,8 @@ def punished_parties(view: View, as_of: dt.date, catalog: Catalog | None = None,
         per_person: dict[tuple[str, str, str], list[str]] = {}
         firm_of: dict[tuple[str, str, str], tuple[str, str, str]] = {}
         for p in entry_punishments(view, entry, status, catalog, names=names):
-            if p.role == "subject" or not p.mandatory or not p.active(as_of):
-                continue
+            if p.role == "subject" or not p.mandatory or not p.active(as_of) or TO_VERIFY_FLAG in p.flags:
+                continue  # (a responsibility nobody has confirmed warns nobody)
             k = (p.person, p.role, p.path[0].link_id if p.path else "")
             per_person.setdefault(k, []).append(p.measure_code)
             firm_of[k] = (p.firm, p.firm_name, p.role_zh)

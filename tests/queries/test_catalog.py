@@ -28,6 +28,7 @@ def test_shipped_catalog_loads_with_required_measures():
     assert ban.market_ban and ban.mandatory and "responsible_practitioner" in ban.bars
     honours = next(m for m in cat.measures if m.code == "M04")
     assert honours.reach("shareholder").min_ratio == 0.05 and not honours.mandatory
+    assert honours.reach("director").to_verify and not honours.reach("senior_manager").to_verify
     assert honours.period_years == 3
     assert {m.code for m in cat.for_list("失信被执行人")} >= {"M01", "M05"}
     assert "重点关注名单" in cat.list_types
@@ -53,6 +54,7 @@ def test_site_catalog_from_path(tmp_path):
         (lambda m: m.update(nature="optional"), "nature"),
         (lambda m: m["roles"].append({"role": "director", "min_ratio": 0.1}), "roles"),
         (lambda m: m["roles"].append({"role": "shareholder", "min_ratio": 2}), "roles"),
+        (lambda m: m["roles"].append({"role": "director", "to_verify": "yes"}), "roles"),
     ],
 )
 def test_invalid_measure_names_measure_and_field(change, field):

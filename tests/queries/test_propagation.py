@@ -85,6 +85,11 @@ def test_role_specific_measures_and_periods(store):
     codes = {p.person: {x.measure_code for x in got if x.person == p.person} for p in got}
     assert codes[rep.key] == {"M01", "M02", "M03", "M04"}
     assert codes[director.key] == {"M04"}  # honours only
+    # only the directly responsible directors lose honours, which no file says: to be verified
+    from queries.propagation import TO_VERIFY_FLAG
+
+    assert next(p for p in got if p.person == director.key).flags == (TO_VERIFY_FLAG,)
+    assert all(TO_VERIFY_FLAG not in p.flags for p in got if p.person == rep.key)
     assert codes[practitioner.key] == {"M02"}  # market ban only
     m03 = next(p for p in got if p.person == rep.key and p.measure_code == "M03")
     assert m03.end == d("2024-06-01") and "3年" in m03.end_reason  # measure's own period first
