@@ -36,6 +36,7 @@ from graph.schema import officer_link_kind
 from graph.store import fact_id
 from ingest.identity import Identity, any_identity, org_identity, person_identity
 from ingest.normalise import (
+    amount_currency,
     clean_text,
     is_empty_mark,
     normalise_address,
@@ -123,6 +124,14 @@ class Row:
             return parse_ratio(value)
         except ValueError as exc:
             raise RowRejected(column, value, str(exc)) from None
+
+    def currency(self, column: str) -> str:
+        """The ISO code of the currency an amount cell names ("" for renminbi or empty)."""
+        try:
+            found = amount_currency(self.cells.get(column))
+        except ValueError:
+            return ""  # the amount itself rejects the row
+        return "" if found == "CNY" else found
 
     def amount(self, column: str) -> float | None:
         """The cell as an amount in 万元; rejects the row when it cannot be read."""
@@ -267,6 +276,7 @@ def registration(row: Row, batch: Batch) -> None:
         "_primary": 1,
         "type": type_text,
         "capital": capital,
+        "capital_currency": row.currency("注册资本"),  # 100万美元 is 100 (万) in USD, not in 元
         "authority": row.text("登记机关"),
         "scope": row.text("经营范围"),
         "address": row.text("住所"),

@@ -102,7 +102,8 @@ def profile(c: ApiContext, key: str, day: dt.date) -> dict[str, Any]:
     return data
 
 
-_SHOWN_ATTRS = {"type": "类型", "capital": "注册资本(万元)", "authority": "登记机关", "scope": "经营范围",
+_SHOWN_ATTRS = {"type": "类型", "capital": "注册资本(万元)", "capital_currency": "注册资本币种", "authority": "登记机关",
+                "scope": "经营范围",
                 "address": "住所", "phone": "联系电话", "email": "电子邮箱", "legal_form": "组织形式",
                 "industry": "行业"}
 ATTR_LABELS = _SHOWN_ATTRS

@@ -416,3 +416,13 @@ def test_controller_and_beneficial_owner_in_one_cell_gives_both_links(store, tmp
     assert {lk.kind for lk in view.links("org:" + a)} == {LinkKind.ACTUAL_CONTROLLER, LinkKind.BENEFICIAL_OWNER}
     assert {lk.kind for lk in view.links("org:" + uscc(90092))} == {LinkKind.BENEFICIAL_OWNER}
     assert {lk.kind for lk in view.links("org:" + uscc(90093))} == {LinkKind.ACTUAL_CONTROLLER}
+
+
+def test_a_capital_in_another_currency_keeps_its_currency(store, tmp_path):
+    a, b = uscc(90101), uscc(90102)
+    path = write(tmp_path / "登记.csv", "统一社会信用代码,名称,注册资本,成立日期\n"
+                 f"{a},甲商贸有限公司,100万美元,2021-03-05\n{b},乙商贸有限公司,100万元,2021-03-05\n")
+    run(store, path)
+    view = store.view()
+    assert (view.party("org:" + a).attrs["capital"], view.party("org:" + a).attrs["capital_currency"]) == (100.0, "USD")
+    assert "capital_currency" not in view.party("org:" + b).attrs
