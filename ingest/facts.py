@@ -266,7 +266,7 @@ def registration(row: Row, batch: Batch) -> None:
     capital = row.amount("注册资本")
     type_text = row.text("类型")
     kind = org_kind(type_text, normalise_code(raw_code), name)
-    ident = org_identity(raw_code, name, kind)
+    ident = org_identity(raw_code, name, kind, row.text("法定代表人"))
     _observe(batch, raw_code, ident, name, "uscc", row.source)
     parts = split_org_name(name)
     status = row.text("登记状态")
@@ -476,14 +476,15 @@ def list_entry(row: Row, batch: Batch) -> None:
 
 def _subject(row: Row, batch: Batch, name: str, code_col: str, id_col: str) -> Identity:
     raw_code, raw_id = row.raw(code_col), row.raw(id_col)
+    operator = row.text("法定代表人")  # keys an organisation without a code, with its name
     if raw_code and not (normalise_code(raw_code) == "00000000000000000X" and raw_id):
-        ident = org_identity(raw_code, name, org_kind("", normalise_code(raw_code), name))
+        ident = org_identity(raw_code, name, org_kind("", normalise_code(raw_code), name), operator)
         _observe(batch, raw_code, ident, name, "uscc", row.source)
     elif raw_id:
         ident = person_identity(raw_id, name, "")
         _observe(batch, raw_id, ident, name, "resident_id", row.source)
     else:
-        ident = org_identity("", name)
+        ident = org_identity("", name, PartyKind.ENTERPRISE, operator)
     _mention(batch, ident, name, row.source)
     return ident
 

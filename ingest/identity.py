@@ -33,22 +33,20 @@ _NONE: frozenset[Flag] = frozenset()
 
 
 @lru_cache(maxsize=1 << 17)
-def org_identity(raw_code: str, name: str, kind: PartyKind = PartyKind.ENTERPRISE) -> Identity:
-    """Identity of an organisation named with ``raw_code`` (may be empty, invalid, or the no-code mark)."""
+def org_identity(raw_code: str, name: str, kind: PartyKind = PartyKind.ENTERPRISE, operator: str = "") -> Identity:
+    """Identity of an organisation named with ``raw_code`` (may be empty, invalid, or the no-code mark).
+
+    Without a code the key is the name, and ``operator`` (the name of its legal representative or
+    经营者, when the row gives one) with it: two 兰州拉面馆 run by different people in different
+    cities are two shops, not one."""
     code = normalise_code(raw_code)
-    if not code:
-        return Identity(
-            "unr:" + fact_id("org-name", name_search_key(name)), kind, frozenset({Flag.NO_CODE}), "", False,
-            "无代码 (no code)",
-        )
-    check = check_uscc(code)
+    check = check_uscc(code) if code else None
+    if check is None or check.no_code:
+        parts = ("org-name", name_search_key(name), *((name_search_key(operator),) if operator else ()))
+        return Identity("unr:" + fact_id(*parts), kind, frozenset({Flag.NO_CODE}), code, False,
+                        check.reason if check is not None else "无代码 (no code)")
     if check.valid:
         return Identity("org:" + code, kind, _NONE, code, True)
-    if check.no_code:
-        return Identity(
-            "unr:" + fact_id("org-name", name_search_key(name)), kind, frozenset({Flag.NO_CODE}), code, False,
-            check.reason,
-        )
     return Identity("unr:" + fact_id("bad-code", code), kind, frozenset({Flag.INVALID_CODE}), code, False, check.reason)
 
 

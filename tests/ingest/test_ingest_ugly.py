@@ -426,3 +426,22 @@ def test_a_capital_in_another_currency_keeps_its_currency(store, tmp_path):
     view = store.view()
     assert (view.party("org:" + a).attrs["capital"], view.party("org:" + a).attrs["capital_currency"]) == (100.0, "USD")
     assert "capital_currency" not in view.party("org:" + b).attrs
+
+
+def test_shops_without_a_code_are_told_apart_by_who_runs_them(store, tmp_path):
+    """00000000000000000X: two 兰州拉面馆 run by different people are two shops; a penalty
+    naming the operator reaches the right one."""
+    reg = write(tmp_path / "登记.csv", "统一社会信用代码,名称,类型,经营者,成立日期,住所\n"
+                "00000000000000000X,兰州拉面馆,个体工商户,马一,2019-03-05,兰州市城关区\n"
+                "00000000000000000X,兰州拉面馆,个体工商户,马二,2020-05-01,深圳市福田区\n")
+    pen = write(tmp_path / "处罚.csv", "行政相对人名称,行政相对人类别,统一社会信用代码,法定代表人,行政处罚决定书文号,"
+                "处罚类别,处罚决定日期,处罚机关\n"
+                "兰州拉面馆,个体工商户,00000000000000000X,马二,深福市监罚〔2021〕9号,罚款,2021-06-01,深圳市福田区市场监督管理局\n")
+    summary = run(store, reg, pen)
+    assert summary.loaded == 3
+    view = store.view()
+    shops = [p for p in view.iter_parties() if p.name == "兰州拉面馆"]
+    assert len(shops) == 2
+    by_address = {p.attrs.get("address"): p for p in shops}
+    [penalty] = view.records(kinds=[RecordKind.PENALTY])
+    assert penalty.subject == by_address["深圳市福田区"].key
