@@ -277,6 +277,22 @@ def check_resident_id(raw: str, today: dt.date | None = None) -> IdCheck:
     return IdCheck(number, True)
 
 
+def upgrade_resident_id(raw: str) -> str | None:
+    """The 18-digit form of a 15-digit first-generation resident ID (GB 11643-1989: area,
+    birth date as YYMMDD in the 1900s, sequence; no check digit), or None when ``raw`` is not one.
+
+    Old court and penalty records still carry them; the 18-digit number is the same person's."""
+    number = normalise_code(raw)
+    if len(number) != 15 or not number.isascii() or not number.isdigit():
+        return None
+    try:
+        dt.date(1900 + int(number[6:8]), int(number[8:10]), int(number[10:12]))
+    except ValueError:
+        return None
+    head = number[:6] + "19" + number[6:]
+    return head + resident_id_check_char(head)
+
+
 def is_valid_resident_id(raw: str) -> bool:
     """True when ``raw`` is a full, valid resident ID."""
     return check_resident_id(raw).valid

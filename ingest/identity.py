@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from graph.identifiers import NO_CODE, check_resident_id, check_uscc, normalise_code
+from graph.identifiers import NO_CODE, check_resident_id, check_uscc, normalise_code, upgrade_resident_id
 from graph.model import Flag, PartyKind
 from graph.store import fact_id
 from graph.textkey import name_search_key
@@ -55,6 +55,8 @@ def person_identity(raw_id: str, name: str, context: str) -> Identity:
     """Identity of a natural person; without a usable ID the key is scoped to ``context`` (the firm)."""
     number = normalise_code(raw_id)
     pname = name_search_key(name)
+    if len(number) == 15:
+        number = upgrade_resident_id(number) or number  # a first-generation ID: the same person's 18 digits
     if not number:
         return Identity(
             "unr:" + fact_id("person-name", pname, context), PartyKind.UNRESOLVED, frozenset({Flag.NAME_ONLY}), "",

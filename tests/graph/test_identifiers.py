@@ -587,3 +587,20 @@ def test_check_resident_id_matches_reference_on_made_ids(
 def test_check_resident_id_matches_reference_on_any_text(raw: str) -> None:
     today = dt.date.today()
     assert check_resident_id(raw, today) == _plain_check_resident_id(raw, today)
+
+
+def test_a_first_generation_id_upgrades_to_its_eighteen_digits() -> None:
+    from graph.identifiers import upgrade_resident_id
+
+    assert upgrade_resident_id("110105491231002") == "11010519491231002X"  # the GB 11643 worked example
+    assert upgrade_resident_id(" 110105-491231-002 ") == "11010519491231002X"
+    assert upgrade_resident_id("110105491331002") is None  # month 13
+    assert upgrade_resident_id("11010519491231002X") is None and upgrade_resident_id("1101054912310") is None
+
+
+@given(st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(1999, 12, 31)), st.integers(0, 999))
+def test_upgrading_the_fifteen_digit_form_gives_back_the_id(birth: dt.date, seq: int) -> None:
+    from graph.identifiers import make_resident_id, upgrade_resident_id
+
+    full = make_resident_id("410105", birth, seq)
+    assert upgrade_resident_id(full[:6] + full[8:17]) == full

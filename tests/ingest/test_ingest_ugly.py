@@ -445,3 +445,13 @@ def test_shops_without_a_code_are_told_apart_by_who_runs_them(store, tmp_path):
     by_address = {p.attrs.get("address"): p for p in shops}
     [penalty] = view.records(kinds=[RecordKind.PENALTY])
     assert penalty.subject == by_address["深圳市福田区"].key
+
+
+def test_a_first_generation_fifteen_digit_id_is_the_same_person(store, tmp_path):
+    registrations(tmp_path)
+    old = P[:6] + P[8:17]  # the 15-digit form: no century, no check digit
+    court = write(tmp_path / "court.csv", "被执行人姓名/名称,身份证号码/组织机构代码,执行法院,案号,发布时间\n"
+                  f"李四,{old},郑州中院,(2005)郑执7号,2005-05-01\n")
+    run(store, registrations(tmp_path), court)
+    [entry] = store.view().records(kinds=[RecordKind.COURT_DISHONEST])
+    assert entry.subject == "per:" + P
