@@ -203,6 +203,9 @@ class Recognised:
     layout: Layout
     positions: dict[str, int]
     unknown_headers: list[str] = field(default_factory=list)
+    # a column given twice under two of its names (名称 and 企业名称): the other positions, read
+    # when the first one's cell is empty
+    alternates: dict[str, list[int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,6 +260,7 @@ def _match(layout: Layout, headers: list[str], mapping: SiteMapping) -> Recognis
         lookup[alias] = canonical
     positions: dict[str, int] = {}
     unknown: list[str] = []
+    alternates: dict[str, list[int]] = {}
     for i, raw in enumerate(headers):
         key = header_key(raw)
         column = lookup.get(key)
@@ -265,7 +269,9 @@ def _match(layout: Layout, headers: list[str], mapping: SiteMapping) -> Recognis
                 unknown.append(str(raw))
         elif column not in positions:
             positions[column] = i
-    return Recognised(layout, positions, unknown)
+        else:
+            alternates.setdefault(column, []).append(i)
+    return Recognised(layout, positions, unknown, alternates)
 
 
 def recognise(headers: list[str], *, file: str, kind: str | None = None, mapping: SiteMapping | None = None) -> Recognised:

@@ -286,6 +286,7 @@ def _ingest_file(
     lo, hi = rows
     converter = CONVERTERS[recognised.layout.kind]
     positions = list(recognised.positions.items())
+    alternates = list(recognised.alternates.items())
     display = str(path)
     total = count_rows(path)
     bar = _progress(progress, (hi or total or 0) - lo if total is not None else None, path.name)
@@ -317,6 +318,10 @@ def _ingest_file(
                 else:
                     seen.add(fingerprint)
                     cellmap = {col: cells[i] for col, i in positions if i < len(cells)}
+                    for col, others in alternates:  # the same column twice: the first filled cell
+                        if cellmap.get(col) in ("", None):
+                            cellmap[col] = next((cells[i] for i in others if i < len(cells) and cells[i] not in ("", None)),
+                                                cellmap.get(col))
                     try:
                         converter(Row(cellmap, Source(display, n, run_id)), batch)
                         fs.loaded += 1

@@ -455,3 +455,13 @@ def test_a_first_generation_fifteen_digit_id_is_the_same_person(store, tmp_path)
     run(store, registrations(tmp_path), court)
     [entry] = store.view().records(kinds=[RecordKind.COURT_DISHONEST])
     assert entry.subject == "per:" + P
+
+
+def test_a_column_given_twice_under_two_names_takes_the_filled_cell(store, tmp_path):
+    a, b = uscc(90111), uscc(90112)
+    path = write(tmp_path / "登记.csv", "统一社会信用代码,名称,企业名称,成立日期\n"
+                 f"{a},,甲商贸有限公司,2021-03-05\n{b},乙商贸有限公司,乙商贸(旧)有限公司,2021-03-05\n")
+    summary = run(store, path)
+    assert (summary.loaded, summary.rejected) == (2, 0)
+    view = store.view()
+    assert view.party("org:" + a).name == "甲商贸有限公司" and view.party("org:" + b).name == "乙商贸有限公司"
