@@ -696,7 +696,10 @@ def _plain_clean_text(s: str | None) -> str:
         return ""
     if s.isascii():
         return " ".join(s.translate(nz._DELETE_ALWAYS).split())
-    text = " ".join(unicodedata.normalize("NFKC", s).translate(nz._CLEAN_TABLE).split())
+    text = unicodedata.normalize("NFKC", s)
+    # characters that are simplified too convert only in a text that is traditional otherwise
+    traditional = any(ord(c) in nz._TS and ord(c) not in nz._AMBIGUOUS_TS for c in text)
+    text = " ".join(text.translate(nz._CLEAN_TABLE if traditional else nz._CLEAN_KEEP_TABLE).split())
     return text if unicodedata.is_normalized("NFKC", text) else nz._renormalise(text, nz._clean_once)
 
 
