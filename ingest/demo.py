@@ -512,7 +512,7 @@ class _Sink:
         self.w = csv.writer(self.f)
         self.w.writerow(header)
         self.buf: list[list[Any]] = []
-        self.n = 0
+        self.n = 0  # data rows written; the file numbers them from 2 (the header is row 1)
         self.date_cols = date_cols
         self.ratio_cols = ratio_cols
         self.amount_cols = amount_cols
@@ -579,11 +579,11 @@ class _Sink:
                 self.amount_formats["wan_rmb"] += 1
 
     def add(self, row: list[Any], *, ugly: bool = True, trad: bool = False) -> int:
-        """Append one row (formatting it in place) and return its data-row number."""
+        """Append one row (formatting it in place) and return its row number in the file."""
         self._format(row)
         self.buf.append(row)
         self.n += 1
-        number = self.n
+        number = self.n + 1  # as the file numbers it: the header is row 1
         if trad:
             self.traditional_rows += 1
         if ugly and self.ugly:
@@ -593,18 +593,18 @@ class _Sink:
             if u < p:
                 self.buf.append(list(row))
                 self.n += 1
-                self.duplicate_rows.append(self.n)
+                self.duplicate_rows.append(self.n + 1)
             elif u < 2 * p:
                 self.buf.append([""] * self.width if u < 1.5 * p else [" "] + [""] * (self.width - 1))
                 self.n += 1
-                self.empty_rows.append(self.n)
+                self.empty_rows.append(self.n + 1)
             elif u < 3 * p and self.reject is not None:
                 col, value, reason = self.reject
                 bad = list(row)
                 bad[col] = value
                 self.buf.append(bad)
                 self.n += 1
-                self.rejected.append({"file": self.name, "row": self.n, "column": self.header[col], "reason": reason})
+                self.rejected.append({"file": self.name, "row": self.n + 1, "column": self.header[col], "reason": reason})
         if len(self.buf) >= 20000:
             self.flush()
         return number
@@ -617,18 +617,18 @@ class _Sink:
         if not self.duplicate_rows:
             self.buf.append(list(row))
             self.n += 1
-            self.duplicate_rows.append(self.n)
+            self.duplicate_rows.append(self.n + 1)
         if not self.empty_rows:
             self.buf.append([""] * self.width)
             self.n += 1
-            self.empty_rows.append(self.n)
+            self.empty_rows.append(self.n + 1)
         if not self.rejected and self.reject is not None:
             col, value, reason = self.reject
             bad = list(row)
             bad[col] = value
             self.buf.append(bad)
             self.n += 1
-            self.rejected.append({"file": self.name, "row": self.n, "column": self.header[col], "reason": reason})
+            self.rejected.append({"file": self.name, "row": self.n + 1, "column": self.header[col], "reason": reason})
 
     def flush(self) -> None:
         if self.buf:
@@ -650,12 +650,12 @@ class _XlsxSink:
         self.header = header
         self.date_cols = date_cols
         self.rows: list[list[Any]] = []
-        self.n = 0
+        self.n = 0  # data rows written; the file numbers them from 2 (the header is row 1)
 
     def add(self, row: list[Any], *, ugly: bool = True, trad: bool = False) -> int:
         self.rows.append(row)
         self.n += 1
-        return self.n
+        return self.n + 1  # the sheet row: the header is row 1
 
     def close(self) -> None:
         import xlsxwriter

@@ -273,8 +273,9 @@ def _ingest_file(
     progress: bool, force: bool, parent: int | None = None, rows: tuple[int, int | None] = (0, None),
     mark: str | None = None, sha: str | None = None,
 ) -> None:
-    """Ingest one file, or the data rows ``lo < n <= hi`` of it (``rows=(lo, hi)``), whose
-    progress is kept under ``mark`` (the file's hash unless it is one of several ranges)."""
+    """Ingest one file, or its records ``lo < k <= hi`` (counted from 1 after the header;
+    ``rows=(lo, hi)``), whose progress is kept under ``mark`` (the file's hash unless it is one
+    of several ranges). Reports and provenance name each row as the file numbers it."""
     started = time.perf_counter()
     sha = sha or file_sha256(path)
     mark = mark or sha
@@ -294,11 +295,13 @@ def _ingest_file(
     seen: set[int] = set()
     in_batch = 0
     stored = _counts(fs)  # the counts of what is committed: a failure reports those, not rows never stored
+    k = 0  # records read: what the ranges count (a record may span lines)
     try:
         for n, cells in table.rows:
-            if hi is not None and n > hi:
+            k += 1
+            if hi is not None and k > hi:
                 break
-            if n <= lo:
+            if k <= lo:
                 # rows of an earlier range: only remembered, so a later copy counts as a duplicate
                 if cells.__class__ is not Unreadable:
                     seen.add(hash(tuple(cells)))

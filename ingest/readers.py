@@ -1,7 +1,9 @@
 """Read spreadsheet files as rows: CSV (UTF-8, UTF-8 with BOM, GB18030/GBK) and XLSX.
 
 Use :func:`open_table`: it returns the header row and an iterator of ``(row_number, cells)``
-where ``row_number`` counts data rows from 1 (the row after the header is row 1).
+where ``row_number`` is the row as the user sees it: the line of a CSV file where the record
+starts, the row of the sheet (so a header on line 1 puts the first data row on row 2, and
+title rows above a header count too).
 Cells of CSV files are strings; cells of XLSX files keep their type (Excel date cells
 arrive as ``datetime``/``date``, numbers as ``float``/``int``).
 
@@ -102,22 +104,28 @@ def sniff_encoding(path: Path, sample_size: int = 1 << 20) -> str:
 
 
 class _Lines:
-    """The file's lines for the CSV reader, remembering those each record took, with room
-    to put lines back (to read them again after a row with an unclosed quote). Used only
-    once a file turned out to need it: a Python step per line costs 0.5-1 µs."""
+    """The file's lines for the CSV reader, with their line numbers, remembering those each
+    record took, with room to put lines back (to read them again after a row with an
+    unclosed quote). Used only once a file turned out to need it: a Python step per line
+    costs 0.5-1 µs."""
 
-    def __init__(self, fh: Any, back: list[str]) -> None:
+    def __init__(self, fh: Any, back: list[tuple[int, str]], next_line: int) -> None:
         self.fh = fh
         self.back = back[::-1]
-        self.taken: list[str] = []
+        self.next_line = next_line  # the number of the next line read from the file
+        self.taken: list[tuple[int, str]] = []
 
     def __iter__(self) -> _Lines:
         return self
 
     def __next__(self) -> str:
-        line = self.back.pop() if self.back else next(self.fh)
-        self.taken.append(line)
-        return line
+        if self.back:
+            numbered = self.back.pop()
+        else:
+            numbered = (self.next_line, next(self.fh))
+            self.next_line += 1
+        self.taken.append(numbered)
+        return numbered[1]
 
 
 def _physical_lines(path: Path, encoding: str, first: int, last: int) -> list[str]:
@@ -130,14 +138,21 @@ def _csv_rows(path: Path, encoding: str) -> tuple[list[str], Iterator[tuple[int,
     clean = _ESCAPED[0]
     fh = open(path, encoding=encoding, newline="", errors="creditgraph.escape")
     first_line = fh.readline()
+    head_line = first_line
+    for _ in range(10):  # past a title line or blank lines above the header
+        if any(sep in head_line for sep in ",\t;|"):
+            break
+        head_line = fh.readline()
+        if not head_line:
+            break
     fh.seek(0)
     # the delimiter is the separator the header row uses most (csv.Sniffer guesses from
     # data rows too, and a semicolon-rich business scope can fool it)
-    delimiter = max(",\t;|", key=first_line.count) if first_line else ","
+    delimiter = max(",\t;|", key=head_line.count) if head_line else ","
     reader = csv.reader(fh, delimiter=delimiter)
     headers: list[str] = []
     for cells in reader:
-        if any(c.strip() for c in cells):
+        if _is_header(cells):
             headers = cells
             break
     if not headers:
@@ -150,7 +165,7 @@ def _csv_rows(path: Path, encoding: str) -> tuple[list[str], Iterator[tuple[int,
     width = len(headers)
 
     def rows() -> Iterator[tuple[int, Any]]:
-        n = 0
+        first = reader.line_num  # the line the record starts on (after the loop: the header's last)
         src: Any = reader  # csv's reader type is not importable at run time
         lines: _Lines | None = None  # the lines themselves, once a file needs them
         bad = _BAD_BYTES.search
@@ -160,38 +175,45 @@ def _csv_rows(path: Path, encoding: str) -> tuple[list[str], Iterator[tuple[int,
             while src is not None:
                 seen, again = src.line_num, None
                 for cells in src:
-                    n += 1
-                    if src.line_num - seen > 1 and len(cells) != width:
-                        spanned, seen = src.line_num - seen, src.line_num
-                        taken = lines.taken if lines is not None else \
-                            _physical_lines(path, encoding, seen - spanned + 1, seen)
-                        if taken and _opens_quote(taken[0], delimiter):
+                    if lines is None:
+                        first, spanned, seen = seen + 1, src.line_num - seen, src.line_num
+                        taken: list[tuple[int, str]] = []
+                    else:
+                        taken, lines.taken = lines.taken, []
+                        first, spanned = taken[0][0], len(taken)
+                    if spanned > 1 and len(cells) != width:
+                        if not taken:
+                            texts = _physical_lines(path, encoding, first, first + spanned - 1)
+                            taken = list(zip(range(first, first + spanned), texts, strict=False))
+                        if taken and _opens_quote(taken[0][1], delimiter):
                             # a quote opened and never closed took the lines after it into one
                             # cell: reject the line that opened it and read the others again
-                            yield n, Unreadable(f"引号未闭合 (a quote opened in this row is never closed; "
-                                                f"{len(taken) - 1} following lines read again as rows)", -1,
-                                                taken[0].rstrip("\r\n"))
+                            yield first, Unreadable(f"引号未闭合 (a quote opened in this row is never closed; "
+                                                    f"{len(taken) - 1} following lines read again as rows)", -1,
+                                                    taken[0][1].rstrip("\r\n"))
                             if lines is None:  # from here on the reader reads through _Lines
-                                lines = _Lines(fh, taken[1:])
+                                lines = _Lines(fh, taken[1:], first + spanned)
                                 again = csv.reader(lines, delimiter=delimiter)
                                 break
                             lines.back.extend(reversed(taken[1:]))
-                            lines.taken = []
                             continue
-                    seen = src.line_num
-                    if lines is not None:
-                        lines.taken = []
                     if _ESCAPED[0] != escaped and bad("".join(cells)) is not None:
-                        yield n, _undecodable(cells, encoding)
+                        yield first, _undecodable(cells, encoding)
                         continue
-                    yield n, cells
+                    yield first, cells
                 src = again
         except csv.Error as exc:
-            raise InvalidInput(f"{path}: data row {n + 1}: malformed CSV: {exc}", file=str(path), row=n + 1) from exc
+            raise InvalidInput(f"{path}: line {first + 1}: malformed CSV: {exc}", file=str(path), row=first + 1) from exc
         finally:
             fh.close()
 
     return headers, rows(), fh
+
+
+def _is_header(cells: list[Any]) -> bool:
+    """True for the first row that can be the header: two filled cells or more. Exports often
+    carry a title row above it (某市企业登记信息表, one merged cell) and blank rows."""
+    return sum(1 for c in cells if c is not None and str(c).strip()) >= 2
 
 
 def _opens_quote(line: str, delimiter: str) -> bool:
@@ -230,13 +252,15 @@ def _xlsx_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, list[Any]]]]:
     except Exception as exc:  # calamine raises its own error types
         raise InvalidInput(f"{path}: cannot read the workbook: {exc}", file=str(path)) from exc
     headers: list[str] = []
+    header_row = 0  # calamine yields the sheet from its first row, empty ones included
     for cells in it:
-        if any(str(c).strip() for c in cells):
+        header_row += 1
+        if _is_header(cells):
             headers = [str(c) for c in cells]
             break
 
     def rows() -> Iterator[tuple[int, list[Any]]]:
-        for n, cells in enumerate(it, start=1):
+        for n, cells in enumerate(it, start=header_row + 1):
             yield n, list(cells)
 
     return headers, rows()

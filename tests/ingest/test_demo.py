@@ -263,7 +263,7 @@ def test_code_errors_are_real(demo: tuple[DemoSummary, dict[str, Any]]) -> None:
         if name not in files:
             encoding = {"registrations_gbk.csv": "gb18030", "officers_bom.csv": "utf-8-sig"}.get(name, "utf-8")
             files[name] = read_csv(out / name, encoding)[1]
-        return files[name][number - 1]
+        return files[name][number - 2]  # rows as the file numbers them: the header is row 1
 
     for err in truth["code_errors"]["invalid"]:
         assert not check_uscc(err["code"]).valid
@@ -282,16 +282,17 @@ def test_ugly_rows_are_where_the_truth_says(demo: tuple[DemoSummary, dict[str, A
     summary, truth = demo
     out = summary.out_dir
     ugly = truth["ugly"]
+    # rows as the files number them: the header is row 1, data row i is rows[i - 2]
     for name, numbers in ugly["empty_rows"].items():
         rows = read_csv(out / name)[1]
-        assert all(not any(cell.strip() for cell in rows[n - 1]) for n in numbers)
+        assert all(not any(cell.strip() for cell in rows[n - 2]) for n in numbers)
     for name, numbers in ugly["duplicate_rows"].items():
         rows = read_csv(out / name)[1]
-        assert all(rows[n - 1] in rows[: n - 1] for n in numbers)
+        assert all(rows[n - 2] in rows[: n - 2] for n in numbers)
     assert ugly["rejected"]
     for rej in ugly["rejected"]:
         header, rows = read_csv(out / rej["file"])
-        value = rows[rej["row"] - 1][header.index(rej["column"])]
+        value = rows[rej["row"] - 2][header.index(rej["column"])]
         assert value == "" or parse_date(value) is None
     for name, count in ugly["expected_loaded_rows"].items():
         assert count <= truth["files"][name]["rows"]

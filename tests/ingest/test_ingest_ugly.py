@@ -63,7 +63,7 @@ def test_every_valid_row_loads_and_every_rejection_has_a_reason(store, tmp_path)
     bad = [h.party for h in view.search("坏代码商贸有限公司")]
     assert bad and Flag.INVALID_CODE in bad[0].flags and bad[0].code == BAD
     [rej] = view.rejections()
-    assert (rej.row, rej.column) == (7, "成立日期") and "成立日期" in rej.reason
+    assert (rej.row, rej.column) == (8, "成立日期") and "成立日期" in rej.reason  # line 8 of the file
     # the same phone written two ways is one shared contact
     phones = view.links("org:" + B, kinds=[LinkKind.SHARED_PHONE])
     assert [lk.dst for lk in phones] == ["tel:13800138000"]
@@ -108,8 +108,8 @@ def test_gb18030_bom_and_every_date_form(store, tmp_path):
     corporate = view.links("org:" + B, direction="out", kinds=[LinkKind.SHAREHOLDER])
     assert [lk.dst for lk in corporate] == [firm]
     reasons = {(r.file.endswith("officers_gbk.csv"), r.row, r.column) for r in view.rejections()}
-    assert (True, 5, "任职日期") in reasons
-    assert (False, 4, "出资比例") in reasons
+    assert (True, 6, "任职日期") in reasons  # rows as the files number them: the header is row 1
+    assert (False, 5, "出资比例") in reasons
 
 
 def test_excel_date_cells_and_traditional_headers(store, tmp_path):
@@ -280,7 +280,7 @@ def test_a_stray_quote_loses_one_row_not_the_rest(store, tmp_path):
     assert all(view.party("org:" + k) is not None for k in (a, c, e, uscc(90015)))
     assert view.party("org:" + uscc(90015)).attrs["address"] == "多行 住所"  # a quoted field may span lines
     [rej] = view.rejections()
-    assert rej.row == 2 and "引号未闭合" in rej.reason and b in rej.value
+    assert rej.row == 3 and "引号未闭合" in rej.reason and b in rej.value
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "gb18030"])
@@ -294,7 +294,7 @@ def test_bytes_the_encoding_cannot_read_reject_their_row_only(store, tmp_path, e
     f = summary.files[0]
     assert (f.status, f.rows, f.loaded, f.rejected) == ("loaded", 3, 2, 1)
     [rej] = store.view().rejections()
-    assert (rej.row, rej.column) == (2, "住所") and "80 ff" in rej.value and "编码错误" in rej.reason
+    assert (rej.row, rej.column) == (3, "住所") and "80 ff" in rej.value and "编码错误" in rej.reason
     assert store.view().party("org:" + c) is not None
 
 
@@ -465,3 +465,26 @@ def test_a_column_given_twice_under_two_names_takes_the_filled_cell(store, tmp_p
     assert (summary.loaded, summary.rejected) == (2, 0)
     view = store.view()
     assert view.party("org:" + a).name == "甲商贸有限公司" and view.party("org:" + b).name == "乙商贸有限公司"
+
+
+
+def test_rows_are_named_as_the_file_numbers_them(store, tmp_path):
+    """Title rows above the header, blank lines, a record spanning lines: a rejection names
+    the line or sheet row the sender sees."""
+    import xlsxwriter
+
+    a, b = uscc(90121), uscc(90122)
+    csv_path = write(tmp_path / "登记.csv", "\n\n" + REG_HEADER + f'{a},甲商贸有限公司,2021-03-05,"北京\n海淀"\n'
+                     f"{b},乙商贸有限公司,2021-02-30,北京\n")
+    xlsx_path = tmp_path / "登记.xlsx"
+    wb = xlsxwriter.Workbook(str(xlsx_path))
+    ws = wb.add_worksheet()
+    ws.write_row(0, 0, ["某市企业登记信息表"])
+    ws.write_row(2, 0, ["统一社会信用代码", "名称", "成立日期"])
+    ws.write_row(3, 0, [uscc(90123), "丙商贸有限公司", "2021-03-05"])
+    ws.write_row(4, 0, [uscc(90124), "丁商贸有限公司", "2021-02-30"])
+    wb.close()
+    run(store, csv_path, xlsx_path)
+    got = {(r.file.rsplit(".", 1)[-1], r.row) for r in store.view().rejections()}
+    assert got == {("csv", 6), ("xlsx", 5)}
+    assert store.view().party("org:" + a).source.row == 4
