@@ -27,7 +27,7 @@ from starlette.responses import JSONResponse, Response
 
 from api.audit import AuditLog, AuditMiddleware
 from api.auth import ApiDatabase, KeyRing, RateLimiter, api_db_path, api_settings
-from api.masking import other_digit_table
+from api.masking import mask_body, other_digit_table
 from api.pages import mount_pages
 from api.routes import actions, admin, graph, parties, relocations, risk, webhooks
 from api.routes.common import ApiContext, ApiError, RiskService
@@ -63,9 +63,15 @@ class OrjsonResponse(JSONResponse):
         return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
 
 
-def _error(status: int, code: str, message: str, field: str = "", headers: dict[str, str] | None = None) -> Response:
-    return Response(orjson.dumps({"code": code, "message": message, "field": field}), status_code=status,
-                    headers=headers, media_type="application/json")
+def _error(status: int, code: str, message: str, field: str = "", headers: dict[str, str] | None = None,
+           request: Request | None = None) -> Response:
+    body = orjson.dumps({"code": code, "message": message, "field": field})
+    principal = request.scope.get("state", {}).get("principal") if request is not None else None
+    if principal is None or principal.masked:
+        # an error may quote parties (the candidates of an ambiguous name, a key not found):
+        # masked unless the caller is known to see personal data
+        body = mask_body(body)
+    return Response(body, status_code=status, headers=headers, media_type="application/json")
 
 
 def _field(loc: Any) -> str:
@@ -127,11 +133,11 @@ def create_app(settings: Settings | None = None, store: Any = None) -> FastAPI:
     @app.exception_handler(CreditGraphError)
     async def _credit_error(request: Request, exc: CreditGraphError) -> Response:
         status = next((code for cls, code in _STATUS.items() if isinstance(exc, cls)), 500)
-        return _error(status, type(exc).__name__, str(exc), getattr(exc, "field", ""))
+        return _error(status, type(exc).__name__, str(exc), getattr(exc, "field", ""), request=request)
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> Response:
-        return _error(exc.status, exc.code, exc.message, exc.field, exc.headers)
+        return _error(exc.status, exc.code, exc.message, exc.field, exc.headers, request=request)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
@@ -139,12 +145,13 @@ def create_app(settings: Settings | None = None, store: Any = None) -> FastAPI:
         first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
         field = _field(first.get("loc", ()))
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        return _error(422, "InvalidInput", f"{field or 'request'}: {first.get('msg', 'invalid')}{more}", field)
+        return _error(422, "InvalidInput", f"{field or 'request'}: {first.get('msg', 'invalid')}{more}", field,
+                      request=request)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         code = _HTTP_CODES.get(exc.status_code, "HTTPError")
-        return _error(exc.status_code, code, str(exc.detail), "", getattr(exc, "headers", None))
+        return _error(exc.status_code, code, str(exc.detail), "", getattr(exc, "headers", None), request=request)
 
     for module in (risk, parties, graph, relocations, actions, webhooks, admin):
         app.include_router(module.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)

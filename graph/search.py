@@ -75,3 +75,12 @@ def score_names(
         scored.append((score, how, name, party))
     scored.sort(key=lambda t: (-t[0], t[3].key))
     return scored
+
+
+_NO_CONTROLS = dict.fromkeys([*range(0x20), 0x7F])
+
+
+def search_text(text: str | None) -> str:
+    """What a search looks for: ``text`` trimmed, without control characters (they name
+    nobody, and a NUL ends a full-text query early)."""
+    return (text or "").translate(_NO_CONTROLS).strip()

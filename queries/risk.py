@@ -344,6 +344,8 @@ def resolve_subject(view: View, key: str) -> Party:
     direct = direct_key(text)
     if direct is not None:
         party = view.party(direct)
+        if party is None and direct.startswith("org:") and check_resident_id(direct[4:]).valid:
+            party = view.party("per:" + direct[4:])  # digits valid as both: a person's ID after all
         if party is None:
             raise NotFound(f"no party {text}" if direct == text else f"no party with code {direct[4:]}")
         return party

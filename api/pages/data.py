@@ -12,7 +12,7 @@ import datetime as dt
 import io
 from typing import Any
 
-from api.routes.common import ApiContext, jsonable, mask_json, party_out, role_out, today
+from api.routes.common import ApiContext, day_of, jsonable, mask_json, party_out, role_out, today
 from api.routes.graph import _graph, _paths
 from api.routes.parties import _judged_records, _person, _subject
 from api.routes.relocations import relocation_cases
@@ -115,7 +115,7 @@ def graph(c: ApiContext, center: str, hops: int, as_of: dt.date | None, max_node
     """Return the API's graph answer with a ``risk`` entry per node (and the centre's warnings)."""
     data = _graph(c, center, hops, as_of, max_nodes)
     view = c.store.view()
-    day = as_of or today()
+    day = day_of(as_of)
     levels = risk_levels(c, view, [n["id"] for n in data["nodes"]], day)
     for n in data["nodes"]:
         n["risk"] = levels.get(n["id"], {"level": "", "grade": "", "warnings": 0})
@@ -225,7 +225,7 @@ def paths(c: ApiContext, a: str, b: str, max_hops: int, as_of: dt.date | None) -
                 links.setdefault(lk["id"], lk)
     view = c.store.view()
     parties = view.parties(nodes)
-    levels = risk_levels(c, view, list(nodes), as_of or today())
+    levels = risk_levels(c, view, list(nodes), day_of(as_of))
     for k, n in nodes.items():
         p = parties.get(k)
         n["kind"] = p.kind.value if p else ""
@@ -252,7 +252,7 @@ def control(c: ApiContext, key: str, as_of: dt.date | None) -> dict[str, Any]:
     for hop in rep.declared:
         nodes.setdefault(hop.holder, {"id": hop.holder, "label": hop.holder_name, "distance": 1})
     parties = view.parties(nodes)
-    levels = risk_levels(c, view, list(nodes), as_of or today())
+    levels = risk_levels(c, view, list(nodes), day_of(as_of))
     for k, n in nodes.items():
         p = parties.get(k)
         n["kind"] = p.kind.value if p else ""

@@ -317,6 +317,19 @@ def today() -> dt.date:
     return dt.date.today()
 
 
+EARLIEST_DAY, LATEST_DAY = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
+
+
+def day_of(as_of: dt.date | None, field: str = "as_of") -> dt.date:
+    """The day a request asks about: ``as_of``, today when absent; a date outside 1900-2199
+    is a clear 422 (periods computed back from year 1 fell off the calendar: a 500)."""
+    if as_of is None:
+        return today()
+    if not EARLIEST_DAY <= as_of <= LATEST_DAY:
+        raise InvalidInput(f"{field} must lie between {EARLIEST_DAY} and {LATEST_DAY}, not {as_of}", field=field)
+    return as_of
+
+
 # -- converters --------------------------------------------------------------------------------
 def party_out(p: Party) -> dict[str, Any]:
     """A party as PartyOut."""

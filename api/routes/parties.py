@@ -15,6 +15,7 @@ from api.routes.common import (
     ApiContext,
     PartyReader,
     ctx,
+    day_of,
     json_response,
     names_out,
     org_key,
@@ -22,7 +23,6 @@ from api.routes.common import (
     person_key,
     record_out,
     role_out,
-    today,
 )
 from api.schemas import PersonOut, PunishedOut, SubjectOut
 from graph.model import RecordKind
@@ -46,7 +46,7 @@ async def subject(request: Request, principal: PartyReader,
     c = ctx(request)
     key = org_key(uscc)
     audit_keys(request, key)
-    return json_response(await run_in_threadpool(_subject, c, key, as_of or today()))
+    return json_response(await run_in_threadpool(_subject, c, key, day_of(as_of)))
 
 
 def _judged_records(view: Any, key: str, day: dt.date) -> list[dict[str, Any]]:
@@ -97,7 +97,7 @@ async def person(request: Request, principal: PartyReader,
     c = ctx(request)
     key = person_key(person_id)
     audit_keys(request, key)
-    return json_response(await run_in_threadpool(_person, c, key, as_of or today()))
+    return json_response(await run_in_threadpool(_person, c, key, day_of(as_of)))
 
 
 def punishment_out(p: Punishment, day: dt.date) -> dict[str, Any]:
@@ -132,7 +132,7 @@ async def punished(request: Request, principal: PartyReader, as_of: AsOf = None,
                    offset: Annotated[int, Query(ge=0, le=10_000_000, examples=[0])] = 0) -> Response:
     """Every person reached by joint punishment on ``as_of`` (联合惩戒落实到人), with the measures."""
     c = ctx(request)
-    day = as_of or today()
+    day = day_of(as_of)
     rows = await run_in_threadpool(_punished_rows, c, day)
     page = rows[offset: offset + limit]
     audit_keys(request, *(r["key"] for r in page))

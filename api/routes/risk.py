@@ -20,9 +20,9 @@ from api.routes.common import (
     RiskCaller,
     authorize,
     ctx,
+    day_of,
     dump,
     json_response,
-    today,
 )
 from api.schemas import USCC_EX, CheckIn, CheckOut, RiskReportOut
 from graph.store import CreditGraphError, InvalidInput, NotFound
@@ -89,7 +89,7 @@ async def risk(request: Request) -> Response:
     principal = authorize(request, RISK)
     key, as_of, hops = risk_args(request)
     c = ctx(request)
-    day = as_of or today()
+    day = day_of(as_of)
     view = c.store.view()
     version = view.version()
     cache_key = (key, day, hops, principal.masked)
@@ -131,7 +131,7 @@ def _report_elsewhere(c: ApiContext, key: str, day: dt.date, hops: int) -> tuple
 async def batch_check(request: Request, principal: RiskCaller, body: Annotated[CheckIn, Body()]) -> Response:
     """Check up to 1,000 parties in one call; each item gets its report or its own error."""
     c = ctx(request)
-    day = body.as_of or today()
+    day = day_of(body.as_of)
     results, keys, ok = await run_in_threadpool(_run_batch, c, body, day, principal.masked)
     audit_keys(request, *keys)
     return json_response({"as_of": day, "hops": body.hops, "count": len(results), "ok": ok,
@@ -169,11 +169,15 @@ def _run_batch(c: ApiContext, body: CheckIn, day: dt.date,
             except CreditGraphError as exc:
                 keys.append(query)
                 status = "NotFound" if isinstance(exc, NotFound) else type(exc).__name__
-                field = getattr(exc, "field", "") or ("code" if item.code and not item.key else "key")
-                results.append(orjson.Fragment(dump(
-                    {"index": i, "input": given, "ok": False, "report": None,
-                     "error": {"code": status, "message": str(exc), "field": f"items[{i}].{field}"},
-                     "notes": []})))
+                named = "key" if item.key else "code" if item.code else "name"
+                field = getattr(exc, "field", "") or named
+                if field == "key":
+                    field = named  # the item's field that was looked up
+                failed = dump({"index": i, "input": given, "ok": False, "report": None,
+                               "error": {"code": status, "message": str(exc), "field": f"items[{i}].{field}"},
+                               "notes": []})
+                # the message may quote parties (an ambiguous name's candidates): masked as reports are
+                results.append(orjson.Fragment(mask_body(failed) if masked else failed))
                 continue
             keys.append(report.key)
             notes = []

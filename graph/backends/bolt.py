@@ -53,7 +53,7 @@ from graph.model import (
     Source,
     Subgraph,
 )
-from graph.search import Hits, code_hits, score_names
+from graph.search import Hits, code_hits, score_names, search_text
 from graph.store import IngestRun, InvalidInput, SearchHit, StoreUnavailable, fact_id
 from graph.textkey import name_search_key
 
@@ -1017,7 +1017,7 @@ class BoltView:
     # -- search --------------------------------------------------------------------------
     def search(self, text: str, *, limit: int = 20) -> list[SearchHit]:
         """Find parties by code, ID or name: exact, substring, then fuzzy over trigram candidates."""
-        raw = (text or "").strip()
+        raw = search_text(text)
         if not raw:
             return []
         found = Hits()

@@ -70,7 +70,7 @@ from graph.model import (
     Source,
     Subgraph,
 )
-from graph.search import Hits, code_hits, score_names
+from graph.search import Hits, code_hits, score_names, search_text
 from graph.store import IngestRun, InvalidInput, SearchHit, StoreUnavailable
 from graph.textkey import name_search_key
 
@@ -1021,7 +1021,7 @@ class EmbeddedView:
     # -- search --------------------------------------------------------------------------
     def search(self, text: str, *, limit: int = 20) -> list[SearchHit]:
         """Find parties by code, ID or name: exact, substring, then fuzzy."""
-        raw = (text or "").strip()
+        raw = search_text(text)
         if not raw:
             return []
         found = Hits()

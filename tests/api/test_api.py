@@ -38,8 +38,10 @@ def _linked(truth: dict[str, Any]) -> dict[str, Any]:
 
 
 def _full_ids(text: str) -> list[str]:
-    """Full resident IDs that are not also valid USCCs."""
-    return [m for m in ID_LIKE.findall(text) if check_resident_id(m).valid and not check_uscc(m).valid]
+    """Full resident IDs shown, also those whose digits pass the USCC checks too (only an
+    ``org:`` key is surely a firm's code)."""
+    return [m.group(0) for m in ID_LIKE.finditer(text)
+            if check_resident_id(m.group(0)).valid and text[max(m.start() - 4, 0):m.start()] != "org:"]
 
 
 # -- public, anonymous, keys ------------------------------------------------------------------
@@ -340,3 +342,62 @@ def test_keys_cli_create_list_revoke(tmp_path: Any) -> None:
     assert runner.invoke(main, ["keys", "create", "--role", "king", "--db", db]).exit_code != 0
     stored = sqlite3.connect(tmp_path / "x.api.sqlite").execute("SELECT hash, salt FROM api_keys").fetchone()
     assert key.split("_", 2)[2].encode() not in bytes(stored[0]) + bytes(stored[1])
+
+
+
+def _dual_id() -> str:
+    """A valid resident ID whose digits also pass both USCC checks (about 0.15 % of IDs)."""
+    from graph.identifiers import make_resident_id
+
+    for seq in range(200_000):
+        number = make_resident_id("510904", dt.date(1960, 1, 1) + dt.timedelta(days=seq // 900), seq % 900)
+        if check_uscc(number).valid:
+            return number
+    raise AssertionError("no ID that is a USCC too")
+
+
+def test_no_full_id_reaches_a_supervision_system_through_errors_or_lookalike_codes(fresh: Any,
+                                                                                    truth: dict[str, Any]) -> None:
+    """Candidates of an ambiguous name, a masked ID looked up, an ID that also passes the USCC
+    checks: none shows a full resident ID to a supervision system; the ID still finds its person."""
+    from graph.model import LinkKind
+    from tests.factories import link, list_entry, person, uscc, write_graph
+    from tests.factories import firm as make_firm
+
+    server = fresh()
+    dual = _dual_id()
+    shop, other = make_firm("德阳市恒通商贸有限公司", uscc(95001)), make_firm("德阳市恒达商贸有限公司", uscc(95002))
+    owner = person("汤秀珍", dual)
+    write_graph(server.store, [shop, other, owner], [
+        link(LinkKind.LEGAL_REPRESENTATIVE, owner, shop, "2015-01-01"),
+        link(LinkKind.LEGAL_REPRESENTATIVE, owner, other, "2016-01-01"),
+    ], [list_entry(shop, "2021-06-01")])
+    with server.client("supervision_system") as sup, server.client("investigator") as inv:
+        assert inv.get(f"/api/v1/risk/{dual}").json()["key"] == "per:" + dual  # the bare ID finds the person
+        checked = sup.get(f"/api/v1/risk/{other.code}")
+        assert checked.status_code == 200 and dual[-4:] in checked.text and not _full_ids(checked.text)
+        assert dual in inv.get(f"/api/v1/risk/{other.code}").text  # an investigator sees it whole
+        name = truth["punishment"]["must"][0]["name"][:1]  # one character: many candidates
+        ambiguous = sup.get(f"/api/v1/risk/{name}")
+        assert ambiguous.status_code in (404, 422) and not _full_ids(ambiguous.text)
+        masked = dual[:4] + "*" * 10 + dual[-4:]
+        looked_up = sup.get(f"/api/v1/risk/{masked}")
+        assert not _full_ids(looked_up.text), looked_up.text
+        batch = sup.post("/api/v1/risk/check", json={"items": [{"name": name}, {"code": masked}, {"key": dual},
+                                                             {"key": other.code}]})
+        assert batch.status_code == 200 and not _full_ids(batch.text)
+
+
+def test_odd_dates_and_characters_are_422_not_500(live: Live, truth: dict[str, Any]) -> None:
+    firm = _linked(truth)["uscc"]
+    with live.client("investigator") as c:
+        _error(c.get(f"/api/v1/risk/{firm}", params={"as_of": "0001-01-01"}), 422, "as_of")
+        _error(c.get(f"/api/v1/subjects/{firm}", params={"as_of": "0003-01-01"}), 422, "as_of")
+        assert c.get("/api/v1/risk/a%00b").status_code in (404, 422)
+        out = c.post("/api/v1/risk/check", json={"items": [{"key": "a\u0000b"}, {"name": "a\u0000b"},
+                                                           {"key": firm}], "as_of": AS_OF})
+        assert out.status_code == 200
+        results = out.json()["results"]
+        assert [r["ok"] for r in results] == [False, False, True]
+        assert results[1]["error"]["field"] == "items[1].name"
+        _error(c.post("/api/v1/risk/check", json={"items": [{"key": firm}], "as_of": "0002-01-01"}), 422, "as_of")
