@@ -36,14 +36,14 @@ from api.settings import Settings
 from api.stores import open_configured_store
 from api.webhooks import WebhookService
 from graph.schema import PARTY_LABELS_ZH
-from graph.store import CreditGraphError, InvalidInput, NotFound, StoreUnavailable
+from graph.store import Conflict, CreditGraphError, InvalidInput, NotFound, StoreUnavailable
 
 log = logging.getLogger("creditgraph.api")
 # how long before midnight the next day's risk index is built (a build takes about 20 s at
 # 1M firms, while the server keeps answering)
 PREBUILD_LEAD = dt.timedelta(minutes=10)
 
-_STATUS = {NotFound: 404, InvalidInput: 422, StoreUnavailable: 503}
+_STATUS = {NotFound: 404, Conflict: 409, InvalidInput: 422, StoreUnavailable: 503}
 _HTTP_CODES = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 405: "MethodNotAllowed",
                413: "PayloadTooLarge", 415: "UnsupportedMediaType", 429: "RateLimited"}
 API_PREFIX = "/api/v1"
@@ -51,6 +51,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "no API key, or an unknown or revoked one"},
     403: {"model": ErrorOut, "description": "the key's role may not use this endpoint"},
     404: {"model": ErrorOut, "description": "no such party or record"},
+    409: {"model": ErrorOut, "description": "the record's state does not allow this action (already repaired, resolved …)"},
     422: {"model": ErrorOut, "description": "invalid input; `field` names it"},
     429: {"model": ErrorOut, "description": "rate limit exceeded; see Retry-After"},
 }

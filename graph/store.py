@@ -52,6 +52,11 @@ class InvalidInput(CreditGraphError):
         self.row = row
 
 
+class Conflict(InvalidInput):
+    """An action the stored state does not allow (an entry repaired twice, an objection
+    resolved twice); the message says what stands in the way."""
+
+
 class StoreUnavailable(CreditGraphError):
     """The store cannot be opened or reached."""
 

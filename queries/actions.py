@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 
 from graph.model import Record, RecordKind, Source
-from graph.store import InvalidInput, fact_id
+from graph.store import Conflict, InvalidInput, View, fact_id
+from queries.status import ActionBook, EntryState, judge
 
 OUTCOMES = ("upheld", "rejected")
 REPAIRABLE = frozenset({RecordKind.LIST_ENTRY, RecordKind.COURT_DISHONEST, RecordKind.PENALTY})
@@ -61,3 +62,43 @@ def resolution_record(objection: Record, on: dt.date, outcome: str, note: str = 
         subject=objection.subject, start=on, target=objection.id,
         attrs={"outcome": outcome, "entry": objection.target, "note": note.strip()}, source=source,
     )
+
+
+_END_OF_TIME = dt.date(9999, 12, 31)
+
+
+def check_action(view: View, action: Record, today: dt.date | None = None) -> None:
+    """Refuse an action (built by the functions above) that the stored state does not allow:
+    a date in the future; a repair of an entry no longer in force on that date (already
+    repaired, revoked, expired or removed); an objection dated before the listing or to an
+    entry already revoked; a second resolution of one objection. Raises InvalidInput (the
+    date) or Conflict (the state), naming what stands in the way."""
+    today = today or dt.date.today()
+    on = action.start
+    if on is not None and on > today:
+        raise InvalidInput(f"date {on} is in the future: record an action once it was decided", field="date")
+    if action.kind == RecordKind.OBJECTION_RESOLUTION:
+        done = [r for r in view.records_targeting(action.target) if r.kind == RecordKind.OBJECTION_RESOLUTION]
+        if done:
+            first = min(done, key=lambda r: (r.start or dt.date.min, r.id))
+            raise Conflict(f"objection {action.target} was already resolved on {first.start} "
+                           f"({(first.attrs or {}).get('outcome', '')})", field="objection_id")
+        return
+    if action.kind not in (RecordKind.REPAIR, RecordKind.OBJECTION):
+        return
+    entry = view.record(action.target)
+    if entry is None or on is None:
+        return
+    book = ActionBook.for_entries(view, [entry])
+    if action.kind == RecordKind.OBJECTION:
+        if entry.start is not None and on < entry.start:
+            raise InvalidInput(f"objection date {on} is before the listing date {entry.start} of {entry.id}",
+                               field="date")
+        final = judge(entry, _END_OF_TIME, book)
+        if final.state == EntryState.REVOKED:
+            raise Conflict(f"{entry.id} was already revoked on {final.since}: {final.reason}", field="record_id")
+        return
+    then = judge(entry, on, book)
+    if then.state != EntryState.ACTIVE:
+        raise Conflict(f"{entry.id} is no longer in force on {on} ({then.reason}): nothing to repair",
+                       field="entry_id")

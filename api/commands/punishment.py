@@ -153,11 +153,12 @@ def _write(store: Any, record: Any) -> None:
 @DB_OPTION
 def repair(entry_id: str, on: str, by: str, note: str, db: str) -> None:
     """Record a credit repair (信用修复) of ENTRY_ID: the punishments it gave end on that date."""
-    from queries.actions import REPAIRABLE, repair_record
+    from queries.actions import REPAIRABLE, check_action, repair_record
 
     with _store(db) as store:
         entry = _load(store.view(), entry_id, tuple(REPAIRABLE), "list entry, court entry or penalty")
         rec = repair_record(entry, _date(on), by, note, source=CLI_SOURCE)  # type: ignore[arg-type]
+        check_action(store.view(), rec)
         _write(store, rec)
     click.echo(f"repair {rec.id} recorded for {entry_id} on {rec.start}")
 
@@ -169,12 +170,13 @@ def repair(entry_id: str, on: str, by: str, note: str, db: str) -> None:
 @DB_OPTION
 def objection(entry_id: str, on: str, claim: str, db: str) -> None:
     """Record an objection (异议) to ENTRY_ID; it stands until resolved."""
-    from queries.actions import objection_record
+    from queries.actions import check_action, objection_record
 
     with _store(db) as store:
         entry = _load(store.view(), entry_id, (RecordKind.LIST_ENTRY, RecordKind.COURT_DISHONEST, RecordKind.PENALTY),
                       "list entry, court entry or penalty")
         rec = objection_record(entry, _date(on), claim, source=CLI_SOURCE)  # type: ignore[arg-type]
+        check_action(store.view(), rec)
         _write(store, rec)
     click.echo(f"objection {rec.id} recorded for {entry_id} on {rec.start}")
 
@@ -187,11 +189,12 @@ def objection(entry_id: str, on: str, claim: str, db: str) -> None:
 @DB_OPTION
 def resolve_objection(objection_id: str, on: str, outcome: str, note: str, db: str) -> None:
     """Resolve OBJECTION_ID: upheld revokes the entry from that date, rejected leaves it standing."""
-    from queries.actions import resolution_record
+    from queries.actions import check_action, resolution_record
 
     with _store(db) as store:
         obj = _load(store.view(), objection_id, (RecordKind.OBJECTION,), "objection")
         rec = resolution_record(obj, _date(on), outcome, note, source=CLI_SOURCE)  # type: ignore[arg-type]
+        check_action(store.view(), rec)
         _write(store, rec)
     click.echo(f"objection {objection_id} {outcome} on {rec.start} ({rec.id})")
 

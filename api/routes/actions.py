@@ -14,7 +14,7 @@ from api.routes.common import ActionWriter, ApiContext, ctx, json_response, reco
 from api.schemas import ActionOut, ObjectionIn, RepairIn, ResolutionIn
 from graph.model import Record, RecordKind, Source
 from graph.store import InvalidInput, NotFound
-from queries.actions import REPAIRABLE, objection_record, repair_record, resolution_record
+from queries.actions import REPAIRABLE, check_action, objection_record, repair_record, resolution_record
 from queries.status import entry_status
 
 router = APIRouter(tags=["actions"])
@@ -71,7 +71,9 @@ async def repair(request: Request, principal: ActionWriter, entry_id: RecordId, 
     def build(view: Any) -> Record:
         entry = _load(view, entry_id, tuple(REPAIRABLE), "list entry, court entry or penalty", "entry_id")
         audit_keys(request, entry.subject)
-        return repair_record(entry, body.date, body.by, body.note, source=_source(principal))
+        rec = repair_record(entry, body.date, body.by, body.note, source=_source(principal))
+        check_action(view, rec, today())
+        return rec
 
     out = await run_in_threadpool(_write, c, build, lambda rec, view: rec.target)
     changed(request, "repair")
@@ -88,7 +90,9 @@ async def objection(request: Request, principal: ActionWriter, record_id: Record
     def build(view: Any) -> Record:
         entry = _load(view, record_id, _DISPUTABLE, "list entry, court entry or penalty", "record_id")
         audit_keys(request, entry.subject)
-        return objection_record(entry, body.date, body.claim, source=_source(principal))
+        rec = objection_record(entry, body.date, body.claim, source=_source(principal))
+        check_action(view, rec, today())
+        return rec
 
     out = await run_in_threadpool(_write, c, build, lambda rec, view: rec.target)
     changed(request, "objection")
@@ -105,7 +109,9 @@ async def resolution(request: Request, principal: ActionWriter, objection_id: Re
     def build(view: Any) -> Record:
         obj = _load(view, objection_id, (RecordKind.OBJECTION,), "objection", "objection_id")
         audit_keys(request, obj.subject)
-        return resolution_record(obj, body.date, body.outcome, body.note, source=_source(principal))
+        rec = resolution_record(obj, body.date, body.outcome, body.note, source=_source(principal))
+        check_action(view, rec, today())
+        return rec
 
     out = await run_in_threadpool(_write, c, build, lambda rec, view: rec.attrs["entry"])
     changed(request, "objection_resolution")

@@ -361,8 +361,8 @@ def test_no_full_id_reaches_a_supervision_system_through_errors_or_lookalike_cod
     """Candidates of an ambiguous name, a masked ID looked up, an ID that also passes the USCC
     checks: none shows a full resident ID to a supervision system; the ID still finds its person."""
     from graph.model import LinkKind
-    from tests.factories import link, list_entry, person, uscc, write_graph
     from tests.factories import firm as make_firm
+    from tests.factories import link, list_entry, person, uscc, write_graph
 
     server = fresh()
     dual = _dual_id()

@@ -47,6 +47,16 @@ def test_repair_objection_and_resolution(fresh: Any, truth: dict[str, Any]) -> N
         assert any(w["code"] == "R001" for w in replay["warnings"])  # history kept
         wrong = c.post(f"/api/v1/objections/{entry.id}/resolution", json={"date": "2025-08-01", "outcome": "upheld"})
         assert wrong.status_code == 422 and wrong.json()["field"] == "objection_id"
+        # what the entry's state no longer allows: refused, naming why
+        again = c.post(f"/api/v1/list-entries/{entry.id}/repair", json={"date": "2025-10-01", "by": "发改委"})
+        assert again.status_code == 409 and again.json()["field"] == "entry_id" and "2025-09-01" in again.text
+        twice = c.post(f"/api/v1/objections/{oid}/resolution", json={"date": "2025-08-02", "outcome": "upheld"})
+        assert twice.status_code == 409 and twice.json()["field"] == "objection_id"
+        future = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+        ahead = c.post(f"/api/v1/records/{entry.id}/objections", json={"date": future, "claim": "再次异议"})
+        assert ahead.status_code == 422 and ahead.json()["field"] == "date"
+        early = c.post(f"/api/v1/records/{entry.id}/objections", json={"date": "1999-01-01", "claim": "再次异议"})
+        assert early.status_code == 422 and early.json()["field"] == "date"
     with live.client("admin") as adm:
         changes = [r for r in adm.get("/api/v1/audit").json()["items"] if r["action"] == "change"]
     assert {r["endpoint"] for r in changes} >= {"/api/v1/list-entries/{entry_id}/repair",
