@@ -56,6 +56,10 @@ class ApiSettings(Settings):
     webhook_poll_seconds: float = 2.0
     webhook_timeout_seconds: float = 10.0
     webhooks_enabled: bool = True
+    # POSTs only to public addresses: a subscriber must not make the server send signed party
+    # data to the cloud metadata service or the credit office's internal hosts (tests and a
+    # receiver on the same network turn this on)
+    webhook_allow_private: bool = False
     response_cache: int = 20_000  # cached risk answers (per store version)
     prebuild_index: bool = True  # build today's risk index at start-up, in the background
 

@@ -28,10 +28,11 @@ from typing import Any
 import httpx
 import orjson
 
+from api.audit import AuditLog
 from api.auth import ADMIN, ApiDatabase, ApiSettings, Principal, now_iso
 from api.routes.common import RiskService, dump, mask_json, party_key
 from graph.model import PartyKind
-from graph.store import CreditGraphError, NotFound
+from graph.store import CreditGraphError, InvalidInput, NotFound
 
 SIGNATURE_HEADER = "X-Creditgraph-Signature"
 TIMESTAMP_HEADER = "X-Creditgraph-Timestamp"
@@ -73,6 +74,7 @@ class WebhookService:
     def subscribe(self, principal: Principal, url: str, keys: list[str], regions: list[str], events: list[str],
                   secret: str | None) -> dict[str, Any]:
         """Create a subscription; the current warnings of its keys are its baseline (not sent)."""
+        check_url(url, allow_private=self.settings.webhook_allow_private)
         norm = []
         for i, k in enumerate(keys):
             norm.append(party_key(k, f"keys[{i}]"))
@@ -263,6 +265,13 @@ class WebhookService:
         self.db.execute("INSERT INTO deliveries(id, webhook, event, body, status, attempts, next_at, created) "
                         "VALUES (?, ?, ?, ?, 'pending', 0, ?, ?)",
                         (did, s["id"], event, dump(payload), time.time(), now_iso()))
+        # a push discloses parties as a read does: on the audit trail, under the subscriber
+        case = payload.get("case") or {}
+        keys = [str(k) for k in ((payload.get("subject") or {}).get("key"), case.get("old"), case.get("new")) if k]
+        owner = str(s.get("owner") or "")
+        AuditLog(self.db).append(principal=Principal(owner, owner, str(s.get("owner_role") or "")), ip="",
+                                 method="POST", endpoint="/api/v1/webhooks (push)",
+                                 path=f"{s.get('url') or s['id']} {did}", keys=keys, status=202)
         return did
 
     # -- delivery ---------------------------------------------------------------------------
@@ -307,6 +316,8 @@ class WebhookService:
         error = ""
         if deleted:
             error = "subscription deleted"
+        elif not self.settings.webhook_allow_private and (refused := await _refused(url)):
+            error = refused  # the host now resolves somewhere it may not go (checked again at each send)
         else:
             ts = str(int(time.time()))
             headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(secret, bytes(body)),
@@ -356,3 +367,36 @@ class WebhookService:
 _COLS = "id, owner, owner_role, url, secret, keys, regions, events, created"
 
 __all__ = ["WebhookService", "fingerprint", "sign", "verify_signature"]
+
+
+def check_url(url: str, *, allow_private: bool = False) -> None:
+    """Refuse a webhook URL that is not http(s), or whose host is (or resolves to) a loopback,
+    private, link-local or otherwise non-public address, unless ``allow_private``."""
+    import ipaddress
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidInput(f"url must be an http(s) URL with a host, not {url!r}", field="url")
+    if allow_private:
+        return
+    try:
+        infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80),
+                                   proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError) as exc:
+        raise InvalidInput(f"url host {parts.hostname!r} cannot be resolved: {exc}", field="url") from None
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global:
+            raise InvalidInput(f"url host {parts.hostname!r} is a {'loopback' if address.is_loopback else 'private'} "
+                               f"address ({address}): webhooks go to public addresses only", field="url")
+
+
+async def _refused(url: str) -> str:
+    """Why a delivery to ``url`` may not go out now ("" when it may)."""
+    try:
+        await asyncio.to_thread(check_url, url)
+    except InvalidInput as exc:
+        return f"refused: {exc}"
+    return ""

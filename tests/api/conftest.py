@@ -101,7 +101,8 @@ def launch(template: Path, folder: Path, **overrides: Any) -> Live:
     shutil.copy(template, db)
     store = open_store(db)
     values: dict[str, Any] = {"db": str(db), "rate_per_second": 10_000.0, "rate_burst": 10_000,
-                              "webhook_backoff_seconds": 0.2, "webhook_poll_seconds": 0.1, "prebuild_index": False}
+                              "webhook_backoff_seconds": 0.2, "webhook_poll_seconds": 0.1, "prebuild_index": False,
+                              "webhook_allow_private": True}  # the test receiver listens on loopback
     values.update(overrides)
     app = create_app(ApiSettings(**values), store=store)
     keys = {}

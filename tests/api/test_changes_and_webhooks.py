@@ -170,6 +170,10 @@ def test_ingest_triggers_signed_webhooks_with_retry(fresh: Any, receiver: Receiv
         assert [(a["attempt"], a["status"], a["error"]) for a in attempts] == [(1, 503, "HTTP 503"), (2, 200, "")]
         ids = {r["headers"]["X-Creditgraph-Delivery"] for r in got}
         assert len(ids) == len({(r["path"], r["headers"]["X-Creditgraph-Delivery"]) for r in got})
+        # a push discloses its party as a read does: on the audit trail, under the subscriber
+        pushes = [r for r in adm.get("/api/v1/audit", params={"limit": 500}).json()["items"]
+                  if r["endpoint"] == "/api/v1/webhooks (push)"]
+        assert any(r["key"] == y.key and r["who"] == hook["owner"] for r in pushes), pushes
         assert sup.delete(f"/api/v1/webhooks/{hook['id']}").status_code == 200
         assert sup.get("/api/v1/webhooks").json()["items"] == []
 
@@ -231,3 +235,15 @@ def test_tomorrows_index_is_built_before_midnight(fresh: Any) -> None:
             stop.set()
             loop.join(5)
     assert not any(loop.is_alive() for loop, _ in loops)  # a stop ends the wait at once
+
+
+
+def test_webhooks_go_to_public_addresses_only(fresh: Any) -> None:
+    """A subscriber may not make the server POST party data to internal hosts (SSRF)."""
+    live = fresh(webhook_allow_private=False)
+    x, y = _pair(live)
+    with live.client("supervision_system") as sup:
+        for url in ("http://169.254.169.254/latest/meta-data/", "http://127.0.0.1:8080/hook", "http://10.0.0.5/hook",
+                    "http://localhost/hook", "ftp://example.org/hook"):
+            refused = sup.post("/api/v1/webhooks", json={"url": url, "keys": [y.code]})
+            assert refused.status_code == 422 and refused.json()["field"] == "url", (url, refused.text)
