@@ -37,6 +37,15 @@ def _date_text(value: Any) -> str:
     return value.isoformat() if isinstance(value, dt.date) else str(value)
 
 
+def _last_day(value: Any) -> str:
+    """A measure's end as people read "至": the last day it applies (the API's ``end`` is the
+    first day it no longer does)."""
+    if value in (None, ""):
+        return "—"
+    day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+    return (day - dt.timedelta(days=1)).isoformat()
+
+
 def _pct(value: Any, digits: int = 1) -> str:
     if value is None:
         return "—"
@@ -46,6 +55,7 @@ def _pct(value: Any, digits: int = 1) -> str:
 
 templates.env.filters["d"] = _date_text
 templates.env.filters["pct"] = _pct
+templates.env.filters["last_day"] = _last_day
 templates.env.filters["lvl"] = lambda level: level or "无"
 templates.env.filters["urlkey"] = lambda key: urllib.parse.quote(str(key), safe=":")
 templates.env.globals.update(LEVEL_ZH=D.LEVEL_ZH, GRADE_ZH=D.GRADE_ZH, ROLE_ZH=ROLE_ZH, LINK_KINDS=D.LINK_KINDS_ZH,
