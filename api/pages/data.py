@@ -95,6 +95,10 @@ def profile(c: ApiContext, key: str, day: dt.date) -> dict[str, Any]:
                 "roles": [role_out(lk, parties, day) for lk in links], "records": _judged_records(view, key, day),
                 "grade": "", "sampling_ratio": None, "warnings": []}
     data["party"]["region_label"] = region_label(party.region)
+    names_for_code = getattr(view, "names_for_code", None)
+    clash = names_for_code(party.code) if names_for_code is not None and party.kind.is_organisation and party.code else []
+    # one code given with several names: several firms shown as one (the data is wrong somewhere)
+    data["code_clash"] = clash if len(clash) > 1 else []
     data["attrs"] = {k: v for k, v in (party.attrs or {}).items() if not str(k).startswith("_") and k in _SHOWN_ATTRS}
     data["level"] = data["warnings"][0]["level"] if data.get("warnings") else ""
     data["degree"] = view.degree(key)

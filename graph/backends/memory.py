@@ -1092,6 +1092,18 @@ class EmbeddedView:
         rows = self.conn.execute(sql + " WHERE run = ? ORDER BY id" if run else sql + " ORDER BY id", (run,) if run else ())
         return [Rejection(*r) for r in rows]
 
+    def names_for_code(self, code: str) -> list[str]:
+        """The names files gave with the valid USCC ``code``, one per comparison key, first
+        seen first: two or more mean one code stands for several firms (a data error the
+        store keeps as one party, and the quality report lists)."""
+        out: dict[str, str] = {}
+        for (name,) in self.conn.execute(
+            "SELECT name FROM code_observations WHERE normalised = ? AND kind = 'uscc' AND valid = 1 AND name != '' "
+            "ORDER BY id", (code,)
+        ):
+            out.setdefault(name_search_key(name), name)
+        return list(out.values())
+
     def code_observations(self) -> Iterator[CodeObservation]:
         """Yield identifiers as they appeared in files."""
         for r in self.conn.execute(

@@ -106,6 +106,8 @@ CREATE TABLE IF NOT EXISTS code_observations (
     valid INTEGER NOT NULL, kind TEXT NOT NULL, srcfile INTEGER, row INTEGER, run TEXT,
     UNIQUE(srcfile, row, kind, code)
 );
+-- one code given with several names (two firms sharing a code) is shown on a firm's profile
+CREATE INDEX IF NOT EXISTS code_observations_normalised ON code_observations(normalised);
 """
 
 

@@ -266,3 +266,17 @@ def test_page_views_are_audited(page: Any, site: Site, truth: dict[str, Any]) ->
     assert "/ui/party/{key:path}" in endpoints
     mine = [r for r in rows if r.endpoint.startswith("/ui/") and r.role == "investigator"]
     assert mine and all(r.who_name == "页面测试-investigator" and r.ip == "127.0.0.1" for r in mine)
+
+
+def test_a_code_given_with_two_names_is_flagged_on_the_profile(page: Any, site: Site, truth: dict[str, Any]) -> None:
+    """Two firms sharing one code are one party in the store: the profile must say so, not
+    present them as one firm with a former name."""
+    dup = truth["code_errors"]["duplicates"][0]
+    page.goto(site.base + f"/ui/party/org:{dup['code']}")
+    note = page.locator("[role=note]")
+    assert note.count() == 1
+    text = note.inner_text()
+    assert "不同名称" in text and all(name in text for name in dup["names"])
+    clean = _linked(truth)["uscc"]
+    page.goto(site.base + f"/ui/party/org:{clean}")
+    assert page.locator("[role=note]").count() == 0
