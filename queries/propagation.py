@@ -463,3 +463,29 @@ def ban_alerts(
             measure_codes=codes, entry_id=p.entry_id, list_type=p.list_type, message=message,
         ))
     return alerts
+
+
+def ban_alerts_of(view: View, key: str, as_of: dt.date | None = None, *,
+                  catalog: Catalog | None = None) -> list[BanAlert]:
+    """The :func:`ban_alerts` about one party: a person's barred roles taken during their
+    bans, or the people who took a barred role at this firm during theirs (for a profile:
+    reads only the party's own people, not the whole store)."""
+    as_of = as_of or dt.date.today()
+    catalog = catalog or load_catalog()
+    target = view.resolve(key)
+    party = view.party(target)
+    if party is None:
+        return []
+    if _is_person_like(party, target):
+        return ban_alerts(view, as_of, catalog=catalog,
+                          punishments=punishments_of(view, target, as_of, catalog=catalog, include_ended=True))
+    barred = sorted({PERSON_ROLES[b] for m in catalog.measures if m.market_ban for b in m.bars})
+    holders = sorted({view.resolve(lk.src) for lk in view.links(target, direction="in", kinds=barred)})
+    out: list[BanAlert] = []
+    for holder in holders:
+        if not _is_person_like(view.party(holder), holder):
+            continue
+        punished = punishments_of(view, holder, as_of, catalog=catalog, include_ended=True)
+        if any(p.market_ban for p in punished):
+            out.extend(a for a in ban_alerts(view, as_of, catalog=catalog, punishments=punished) if a.new_firm == target)
+    return out

@@ -20,6 +20,7 @@ from graph.model import LinkKind, PartyKind
 from graph.schema import LINK_SCHEMA, PARTY_LABELS_ZH
 from graph.store import CreditGraphError, InvalidInput, NotFound
 from queries.control import control_chains
+from queries.propagation import ban_alerts_of
 from queries.relocation import region_name
 
 LEVEL_ZH = {"高": "高风险", "中": "中风险", "低": "低风险", "": "未见风险"}
@@ -99,6 +100,9 @@ def profile(c: ApiContext, key: str, day: dt.date) -> dict[str, Any]:
     clash = names_for_code(party.code) if names_for_code is not None and party.kind.is_organisation and party.code else []
     # one code given with several names: several firms shown as one (the data is wrong somewhere)
     data["code_clash"] = clash if len(clash) > 1 else []
+    # a barred role taken while a market ban ran (禁入期内任职): the person's, or taken at this firm
+    data["ban_alerts"] = jsonable(ban_alerts_of(view, key, day, catalog=c.risk.catalog)) \
+        if party.kind.is_organisation or party.kind in (PartyKind.PERSON, PartyKind.UNRESOLVED) else []
     data["attrs"] = {k: v for k, v in (party.attrs or {}).items() if not str(k).startswith("_") and k in _SHOWN_ATTRS}
     data["level"] = data["warnings"][0]["level"] if data.get("warnings") else ""
     data["degree"] = view.degree(key)

@@ -280,3 +280,15 @@ def test_a_code_given_with_two_names_is_flagged_on_the_profile(page: Any, site: 
     clean = _linked(truth)["uscc"]
     page.goto(site.base + f"/ui/party/org:{clean}")
     assert page.locator("[role=note]").count() == 0
+
+
+def test_a_barred_role_taken_during_a_ban_shows_on_both_profiles(page: Any, site: Site) -> None:
+    from queries.propagation import ban_alerts
+
+    alerts = ban_alerts(site.store.view())
+    assert alerts, "the demo set plants no barred role taken during a ban"
+    alert = alerts[0]
+    for key in (alert.person, alert.new_firm):
+        page.goto(site.base + f"/ui/party/{key}")
+        box = page.locator("#ban-alerts + article[role=alert]")
+        assert box.count() >= 1 and alert.new_firm_name in box.first.inner_text()

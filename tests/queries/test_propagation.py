@@ -166,6 +166,11 @@ def test_banned_person_taking_a_new_role_raises_the_alert(store):
     assert a.name in alert.message and b.name in alert.message and "法定代表人" in alert.message
     # replay: before the new role was taken there was nothing to see
     assert ban_alerts(store.view(), d("2022-01-01")) == []
+    # the same alert read from either party alone (a profile), none for the firm that existed before
+    from queries.propagation import ban_alerts_of
+
+    assert ban_alerts_of(store.view(), p.key, ON) == alerts == ban_alerts_of(store.view(), b.key, ON)
+    assert ban_alerts_of(store.view(), c.key, ON) == [] and ban_alerts_of(store.view(), a.key, ON) == []
 
 
 def test_a_legal_rep_named_only_by_the_decision_is_reached_and_the_conflict_flagged(store):
