@@ -29,6 +29,7 @@ from api.audit import AuditLog, AuditMiddleware
 from api.auth import ApiDatabase, KeyRing, RateLimiter, api_db_path, api_settings
 from api.masking import mask_body, other_digit_table
 from api.pages import mount_pages
+from api.pages.views import error_page
 from api.routes import actions, admin, graph, parties, relocations, risk, webhooks
 from api.routes.common import ApiContext, ApiError, RiskService
 from api.schemas import ErrorOut, HealthOut
@@ -146,13 +147,15 @@ def create_app(settings: Settings | None = None, store: Any = None) -> FastAPI:
         first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
         field = _field(first.get("loc", ()))
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        return _error(422, "InvalidInput", f"{field or 'request'}: {first.get('msg', 'invalid')}{more}", field,
-                      request=request)
+        message = f"{field or 'request'}: {first.get('msg', 'invalid')}{more}"
+        return error_page(request, 422, message, field) or _error(422, "InvalidInput", message, field, request=request)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         code = _HTTP_CODES.get(exc.status_code, "HTTPError")
-        return _error(exc.status_code, code, str(exc.detail), "", getattr(exc, "headers", None), request=request)
+        shown = "页面不存在" if exc.status_code == 404 else str(exc.detail)
+        return error_page(request, exc.status_code, shown) or \
+            _error(exc.status_code, code, str(exc.detail), "", getattr(exc, "headers", None), request=request)
 
     for module in (risk, parties, graph, relocations, actions, webhooks, admin):
         app.include_router(module.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)

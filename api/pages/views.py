@@ -83,6 +83,23 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith(("/ui/api/", "/ui/export/"))
 
 
+_TITLES = {400: "请求有误", 401: "请先登录", 403: "无权访问", 404: "未找到", 405: "不支持的操作", 413: "请求过大",
+           422: "参数有误", 429: "请求过于频繁"}
+
+
+def error_page(request: Request, status: int, message: str, field: str = "") -> Response | None:
+    """The error as a page in Chinese for a browser on /ui (None elsewhere: the API's JSON
+    error stands). Used by the app's handlers for errors raised before a page's own code
+    ran: a parameter out of range (hops=9), an unknown /ui path."""
+    path = request.url.path
+    if not path.startswith("/ui") or _wants_json(request):
+        return None
+    sess = _session(request)
+    where = f"参数 {field}:" if field else ""
+    return templates.TemplateResponse(request, "error.html", _base(request, sess) | {
+        "title": _TITLES.get(status, "出错了"), "message": where + message, "status": status}, status_code=status)
+
+
 def install_handlers(app: FastAPI) -> None:
     """Register the page error handlers on ``app``."""
 

@@ -292,3 +292,13 @@ def test_a_barred_role_taken_during_a_ban_shows_on_both_profiles(page: Any, site
         page.goto(site.base + f"/ui/party/{key}")
         box = page.locator("#ban-alerts + article[role=alert]")
         assert box.count() >= 1 and alert.new_firm_name in box.first.inner_text()
+
+
+def test_bad_parameters_and_unknown_pages_are_chinese_pages_not_json(page: Any, site: Site, truth: dict[str, Any]) -> None:
+    firm = _linked(truth)["uscc"]
+    for path, title in ((f"/ui/graph/org:{firm}?hops=9", "参数有误"), (f"/ui/graph/org:{firm}?hops=abc", "参数有误"),
+                        ("/ui/no-such-page", "未找到")):
+        resp = page.goto(site.base + path)
+        assert resp is not None and resp.status in (404, 422)
+        assert "text/html" in resp.headers["content-type"], path
+        assert page.locator("h1").inner_text() == title
