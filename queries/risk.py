@@ -583,9 +583,10 @@ def assemble(
         worst = "高" if black or any(w.level == "高" for w in link_warnings) else "中"
         against = [w.counterpart for w in link_warnings]
         what = "本主体同时受失信惩戒" if black else f"关联{len(against)}个失信主体"
+        # named as people read them (the keys are the link warnings' counterparts)
+        named = tuple(f"关联失信主体:{getattr(parties.get(k), 'name', '') or k}" for k in against)
         warnings.append(Warning("R020", worst, f"红黑名单冲突:本主体在红名单上,{what}",
-                                sources=tuple(r for r in refs if RED_MARK in r.list_type),
-                                notes=tuple(against)))
+                                sources=tuple(r for r in refs if RED_MARK in r.list_type), notes=named))
     order = {"高": 0, "中": 1, "低": 2}
     warnings.sort(key=lambda w: (order[w.level], -w.strength, w.code, w.counterpart))
     grade = "A"

@@ -54,6 +54,10 @@ def _pct(value: Any, digits: int = 1) -> str:
 
 
 templates.env.filters["d"] = _date_text
+# data-quality flags as an investigator reads them (the API keeps the codes)
+_FLAG_ZH = {"masked_id": "证件号码已遮蔽", "invalid_code": "代码校验不通过", "no_code": "无统一社会信用代码",
+            "invalid_id": "证件号码无效", "name_only": "仅有姓名,无证件号码"}
+templates.env.filters["flag"] = lambda f: _FLAG_ZH.get(str(f), str(f))
 templates.env.filters["pct"] = _pct
 templates.env.filters["last_day"] = _last_day
 templates.env.filters["lvl"] = lambda level: level or "无"

@@ -339,10 +339,14 @@ def party_out(p: Party) -> dict[str, Any]:
 
 
 def names_out(names: Iterable[NameFact]) -> list[dict[str, Any]]:
-    """Names as NameOut rows."""
+    """Names as NameOut rows: each dated fact once, and an undated mention of a name only when
+    no dated fact gives that name (the current name was listed twice, once without dates)."""
+    facts = list(names)
+    dated = {n.name for n in facts if n.start or n.end}
     seen: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for n in names:
-        seen.setdefault((n.name, n.start, n.end), {"name": n.name, "start": n.start, "end": n.end})
+    for n in facts:
+        if n.start or n.end or n.name not in dated:
+            seen.setdefault((n.name, n.start, n.end), {"name": n.name, "start": n.start, "end": n.end})
     return list(seen.values())
 
 

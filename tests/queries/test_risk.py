@@ -98,7 +98,7 @@ def test_red_listed_firm_tied_to_blacklisted_one_shows_the_conflict(store):
     rep = check(store.view(), red.key, ON)
     assert rep.red_listed
     conflict = next(w for w in rep.warnings if w.code == "R020")
-    assert "红黑名单冲突" in conflict.message and conflict.level == "高" and black.key in conflict.notes
+    assert "红黑名单冲突" in conflict.message and conflict.level == "高" and f"关联失信主体:{black.name}" in conflict.notes
     assert conflict.sources and "红名单" in conflict.sources[0].list_type
     # before the blacklisting there is no conflict
     assert all(w.code != "R020" for w in check(store.view(), red.key, d("2021-01-01")).warnings)
