@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from dataclasses import replace
 from typing import Any
 
 from api.routes.common import ApiContext, day_of, jsonable, mask_json, party_out, role_out, today
@@ -58,7 +59,20 @@ def risk_levels(c: ApiContext, view: Any, keys: list[str], day: dt.date) -> dict
 def search(c: ApiContext, text: str, masked: bool, limit: int = 50) -> list[dict[str, Any]]:
     """Return search hits (name, code, ID; simplified or traditional) with kind, region, status and risk."""
     view = c.store.view()
-    hits = [h for h in view.search(text, limit=limit) if not h.party.kind.is_contact]
+    hits = []
+    shown: set[str] = set()
+    for h in view.search(text, limit=limit):
+        if h.party.kind.is_contact:
+            continue
+        # a masked or name-only mention resolved to a known person is that person, listed once
+        resolved = view.resolve(h.party.key)
+        if resolved != h.party.key:
+            party = view.party(resolved)
+            if party is not None:
+                h = replace(h, party=party)
+        if h.party.key not in shown:
+            shown.add(h.party.key)
+            hits.append(h)
     levels = risk_levels(c, view, [h.party.key for h in hits], today())
     rows = []
     for h in hits:

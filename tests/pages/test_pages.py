@@ -302,3 +302,12 @@ def test_bad_parameters_and_unknown_pages_are_chinese_pages_not_json(page: Any, 
         assert resp is not None and resp.status in (404, 422)
         assert "text/html" in resp.headers["content-type"], path
         assert page.locator("h1").inner_text() == title
+
+
+def test_a_resolved_masked_mention_is_listed_as_its_person_once(page: Any, site: Site, truth: dict[str, Any]) -> None:
+    case = next(m for m in truth["masked_ids"] if m["outcome"] == "resolve")
+    page.goto(site.base + "/ui/search?q=" + case["masked"])
+    rows = page.locator("#results tr[data-key]")
+    keys = [rows.nth(i).get_attribute("data-key") for i in range(rows.count())]
+    assert f"per:{case['expected_person_id']}" in keys
+    assert len(keys) == len(set(keys)) and not any(k.startswith("unr:") for k in keys)
