@@ -358,9 +358,15 @@ def role_out(lk: Link, parties: dict[str, Party], as_of: dt.date) -> dict[str, A
         p = parties.get(k)
         return p.name if p is not None else ""
 
+    end, current = lk.end, lk.active(as_of)
+    firm = parties.get(lk.dst)
+    if firm is not None and firm.kind.is_organisation and firm.end is not None and (end is None or firm.end < end):
+        # no one holds a post in a firm that was deregistered or revoked: the role ended with it
+        end = firm.end
+        current = current and as_of < firm.end
     return {"link_id": lk.id, "kind": lk.kind.value, "label_zh": spec.label_zh, "title": lk.title,
             "holder": lk.src, "holder_name": name(lk.src), "firm": lk.dst, "firm_name": name(lk.dst),
-            "start": lk.start, "end": lk.end, "current": lk.active(as_of), "ratio": lk.ratio, "amount": lk.amount}
+            "start": lk.start, "end": end, "current": current, "ratio": lk.ratio, "amount": lk.amount}
 
 
 def record_out(r: Record, status: Any = None) -> dict[str, Any]:

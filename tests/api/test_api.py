@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import sqlite3
@@ -401,3 +402,19 @@ def test_odd_dates_and_characters_are_422_not_500(live: Live, truth: dict[str, A
         assert [r["ok"] for r in results] == [False, False, True]
         assert results[1]["error"]["field"] == "items[1].name"
         _error(c.post("/api/v1/risk/check", json={"items": [{"key": firm}], "as_of": "0002-01-01"}), 422, "as_of")
+
+
+def test_a_role_ends_with_a_deregistered_firm() -> None:
+    """No one holds a post in a firm that was deregistered: shown as ended with the firm."""
+    from api.routes.common import role_out
+    from graph.model import LinkKind
+    from tests.factories import d, firm, link, person
+
+    closed = firm("山西万通商贸有限公司", start="2015-01-01")
+    closed = dataclasses.replace(closed, end=d("2024-03-01"), status="注销")
+    holder = person("张三")
+    lk = link(LinkKind.LEGAL_REPRESENTATIVE, holder, closed, "2015-01-01")
+    parties = {closed.key: closed, holder.key: holder}
+    before, after = role_out(lk, parties, d("2023-01-01")), role_out(lk, parties, d("2025-01-01"))
+    assert before["current"] and before["end"] == d("2024-03-01")
+    assert not after["current"] and after["end"] == d("2024-03-01")
