@@ -264,6 +264,9 @@
         self.highlighted = null;
         self._renderList(); self._renderExports();
         self.status((self.asOf ? "时点 " + self.asOf + ":" : "全部时期:") + self.nodes.length + " 个主体、" + self.edges.length + " 条关系");
+        // the page's heading says what is drawn: keep it in step with the redraw
+        var summary = document.getElementById(self.root.id + "-summary");
+        if (summary) summary.textContent = self.hops + " 度范围内 " + self.nodes.length + " 个主体、" + self.edges.length + " 条关系。";
       }).catch(function (e) { self.status("重绘失败:" + e.message); });
   };
 

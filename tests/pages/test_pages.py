@@ -139,6 +139,11 @@ def test_as_of_redraw_drops_a_link_that_had_ended(page: Any, site: Site, tmp_pat
     page.get_by_role("button", name="按时点重绘").click()
     page.wait_for_function(f"() => window.cgGraphs.g.edges.get('{p.new_rep_link}') === null")
     assert p.old_rep_link in _ids(page, "edges")
+    # the heading follows the redraw, and the level chosen in the address is the one selected
+    nodes = page.evaluate("() => window.cgGraphs.g.nodes.length")
+    page.wait_for_function(f"() => document.getElementById('g-summary').textContent.includes('{nodes} 个主体')")
+    page.goto(f"{site.base}/ui/graph/{p.time_firm}?hops=4")
+    assert page.locator("#g-hops").input_value() == "4"
 
 
 def test_exports_csv_xlsx_and_png(page: Any, site: Site, tmp_path: Path) -> None:
