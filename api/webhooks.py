@@ -388,6 +388,15 @@ def check_url(url: str, *, allow_private: bool = False) -> None:
         raise InvalidInput(f"url host {parts.hostname!r} cannot be resolved: {exc}", field="url") from None
     for info in infos:
         address = ipaddress.ip_address(info[4][0])
+        if isinstance(address, ipaddress.IPv6Address):
+            # an IPv4 address carried inside IPv6 (mapped, NAT64 64:ff9b::/96, 6to4 2002::/16)
+            # reaches that IPv4 host: judge that one
+            if address.ipv4_mapped is not None:
+                address = address.ipv4_mapped
+            elif address in ipaddress.ip_network("64:ff9b::/96"):
+                address = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+            elif address.sixtofour is not None:
+                address = address.sixtofour
         if not address.is_global:
             raise InvalidInput(f"url host {parts.hostname!r} is a {'loopback' if address.is_loopback else 'private'} "
                                f"address ({address}): webhooks go to public addresses only", field="url")

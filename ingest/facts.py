@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from graph.identifiers import check_uscc, normalise_code
+from graph.identifiers import check_resident_id, check_uscc, normalise_code
 from graph.model import (
     CodeObservation,
     Flag,
@@ -526,10 +526,12 @@ def court_dishonest(row: Row, batch: Batch) -> None:
     raw = row.raw("身份证号码/组织机构代码")
     code = normalise_code(raw)
     rep_name = row.text("法定代表人或者负责人姓名")
-    if len(code) == 18 and (check_uscc(code).valid or rep_name or _org_name(name)):
+    if len(code) == 18 and (check_uscc(code).valid or ("*" not in code and not check_resident_id(code).valid
+                                                      and (rep_name or _org_name(name)))):
         # a valid USCC, or an organisation's (it has a legal representative, or a firm's name)
-        # with a bad check character: kept as the flagged code it is, not read as a person's ID
-        subject = org_identity(code, name)
+        # with a bad check character: kept as the flagged code it is; a person's ID (a 个体户's
+        # owner, masked or not) stays a person's
+        subject = org_identity(code, name, PartyKind.ENTERPRISE, rep_name)
         _observe(batch, raw, subject, name, "uscc", row.source)
         _mention(batch, subject, name, row.source)
     elif code and len(code) in (9, 10) and (rep_name or _org_name(name)):
@@ -543,7 +545,7 @@ def court_dishonest(row: Row, batch: Batch) -> None:
         _observe(batch, raw, subject, name, "resident_id", row.source)
         _mention(batch, subject, name, row.source)
     else:
-        subject = org_identity("", name)
+        subject = org_identity("", name, PartyKind.ENTERPRISE, rep_name)
         _mention(batch, subject, name, row.source)
     attrs = {
         "case_no": case_no, "court": court, "province": row.text("省份"), "basis_no": row.text("执行依据文号"),

@@ -181,7 +181,7 @@ def _csv_rows(path: Path, encoding: str) -> tuple[list[str], Iterator[tuple[int,
                     else:
                         taken, lines.taken = lines.taken, []
                         first, spanned = taken[0][0], len(taken)
-                    if spanned > 1 and len(cells) != width:
+                    if spanned > 1 and _swallowed_rows(cells, delimiter, width):
                         if not taken:
                             texts = _physical_lines(path, encoding, first, first + spanned - 1)
                             taken = list(zip(range(first, first + spanned), texts, strict=False))
@@ -208,6 +208,18 @@ def _csv_rows(path: Path, encoding: str) -> tuple[list[str], Iterator[tuple[int,
             fh.close()
 
     return headers, rows(), fh
+
+
+def _swallowed_rows(cells: list[str], delimiter: str, width: int) -> bool:
+    """True when a cell that spans lines holds, after its first line, a line that looks like a
+    whole row (a delimiter between every column): what an unclosed quote swallows. An address
+    written over two lines inside quotes does not look like that."""
+    for cell in cells:
+        if "\n" in cell or "\r" in cell:
+            for line in cell.splitlines()[1:]:
+                if line.count(delimiter) >= max(width - 1, 1):
+                    return True
+    return False
 
 
 def _is_header(cells: list[Any]) -> bool:

@@ -584,7 +584,7 @@ def find_seeds(view: View, data: RelocationData, config: RelocationConfig = DEFA
             got.last_listed = max(got.last_listed, listed)
         got.periods.append((listed, min(listed + width + 1, stops.get(r.id, _NO_END))))
     if config.include_bans:
-        for node, seed in _ban_seeds(view, data, entries, revoked, as_of).items():
+        for node, seed in _ban_seeds(view, data, entries, revoked, as_of, config).items():
             if node not in seeds:
                 seeds[node] = seed
     return sorted(seeds.values(), key=lambda s: s.node)
@@ -620,7 +620,7 @@ def _revoked_entries(entries: list[Record], book: ActionBook, as_of: dt.date | N
 
 
 def _ban_seeds(view: View, data: RelocationData, entries: list[Record], revoked: set[str],
-               as_of: dt.date | None) -> dict[int, _Seed]:
+               as_of: dt.date | None, config: RelocationConfig = DEFAULT_CONFIG) -> dict[int, _Seed]:
     """Firms a natural person under a market ban (listed as the subject) led or controlled on
     the act date, through :func:`queries.propagation.propagate`."""
     try:
@@ -660,7 +660,7 @@ def _ban_seeds(view: View, data: RelocationData, entries: list[Record], revoked:
             if int(data.r_kind[e]) in lead and data.r_start[e] <= day < data.r_end[e]:
                 firm = int(data.r_dst[e])
                 if data.is_org[firm] and firm not in out:
-                    stop = min(listed + _window_days(DEFAULT_CONFIG) + 1, ends.get(key, _NO_END))
+                    stop = min(listed + _window_days(config) + 1, ends.get(key, _NO_END))
                     out[firm] = _Seed(firm, listed, listed, day, entry, reason="market_ban", periods=[(listed, stop)])
     return out
 

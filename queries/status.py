@@ -119,6 +119,9 @@ def entry_status(view: View, entry: Record, as_of: dt.date, *, book: ActionBook 
     return judge(entry, as_of, book)
 
 
+_NO_END = dt.date(9999, 12, 31)
+
+
 def _removal_state(reason: str) -> EntryState:
     """What a removal (移出) with this reason means for the entry."""
     if "修复" in reason:
@@ -140,6 +143,8 @@ def judge(entry: Record, as_of: dt.date, book: ActionBook) -> EntryStatus:
     # 有效期至 X (a list's period, a penalty's 处罚有效期) is the last day in force: the entry
     # still stands on X and has expired from the day after
     last_day = parse_date(attrs.get("period_end") or attrs.get("valid_until"))
+    if last_day is not None and last_day >= _NO_END:
+        last_day = None  # 9999-12-31 and the like: "no end", as many systems write it
     expires = last_day + dt.timedelta(days=1) if last_day is not None else None
     removed_on = parse_date(attrs.get("removed_on"))
     removal_reason = str(attrs.get("removal_reason") or "")

@@ -488,3 +488,29 @@ def test_rows_are_named_as_the_file_numbers_them(store, tmp_path):
     got = {(r.file.rsplit(".", 1)[-1], r.row) for r in store.view().rejections()}
     assert got == {("csv", 6), ("xlsx", 5)}
     assert store.view().party("org:" + a).source.row == 4
+
+
+def test_a_stray_quote_in_the_last_column_and_a_real_multi_line_cell(store, tmp_path):
+    """The quote may open in the last column (the row keeps its width); a genuine address over
+    two lines in a short row (a trailing comma) is no unclosed quote."""
+    a, b, c, e = uscc(90131), uscc(90132), uscc(90133), uscc(90134)
+    bad = write(tmp_path / "last.csv", REG_HEADER + _reg_lines(a) + f'{b},乙有限公司,2021-03-05,"北京\n'
+                + _reg_lines(c, e))
+    summary = run(store, bad)
+    assert (summary.rows, summary.loaded, summary.rejected) == (4, 3, 1)
+    assert all(store.view().party("org:" + k) is not None for k in (a, c, e))
+    fine = write(tmp_path / "multi.csv", REG_HEADER + f'{uscc(90135)},甲有限公司,2021-03-05,"北京市\n朝阳区",\n'
+                 f"{uscc(90136)},乙有限公司,2021-03-05,上海,\n")
+    summary = run(store, fine)
+    assert (summary.rows, summary.loaded, summary.rejected) == (2, 2, 0)
+    assert store.view().party("org:" + uscc(90135)).attrs["address"] == "北京市 朝阳区"
+
+
+def test_a_period_ending_9999_12_31_is_no_end(store, tmp_path):
+    from queries.risk import check
+
+    a = uscc(90141)
+    path = write(tmp_path / "名单.csv", "名单类型,主体名称,统一社会信用代码,列入事由,认定部门,列入日期,有效期至\n"
+                 f"严重失信主体名单,甲商贸有限公司,{a},拒不履行,郑州市发展和改革委员会,2021-01-01,9999-12-31\n")
+    run(store, path)
+    assert "R001" in [w.code for w in check(store.view(), "org:" + a, dt.date(2025, 1, 1)).warnings]

@@ -126,3 +126,15 @@ def test_two_rows_for_one_firm_in_one_file_the_last_wins_whole(store, tmp_path):
     firm = view.party("org:" + FIRM)
     assert (firm.name, firm.attrs["rep_name"]) == ("郑州市鑫源实业有限公司", "李四")
     assert _legal_reps(view, "org:" + FIRM, dt.date(2023, 1, 1)) == {"per:" + REP2}
+
+
+def test_a_court_debtor_shop_given_by_its_owners_id_is_the_owner(store, tmp_path):
+    """个体户 on a court list under the owner's ID (full or masked) is the owner, not a firm
+    with a bad code, even though the name ends in 店."""
+    court = tmp_path / "失信被执行人.csv"
+    court.write_text("被执行人姓名/名称,身份证号码/组织机构代码,执行法院,案号,发布时间\n"
+                     f"郑州市金水区老王五金店,{REP},郑州市金水区人民法院,(2023)豫0105执1号,2023-05-01\n",
+                     encoding="utf-8")
+    _run(store, court)
+    [entry] = store.view().records(kinds=[RecordKind.COURT_DISHONEST])
+    assert entry.subject == "per:" + REP
