@@ -25,6 +25,7 @@ from graph.model import RecordKind, Rejection, Source
 from graph.store import GraphStore, InvalidInput, Writer
 from ingest.facts import CONVERTERS, DERIVED, Batch, Row, RowRejected, derive_chains
 from ingest.layouts import LAYOUTS, SiteMapping, recognise
+from ingest.normalise import is_empty_mark
 from ingest.readers import SUFFIXES, Unreadable, count_rows, file_sha256, open_table
 from ingest.resolution import ResolutionSummary, resolve_identities
 
@@ -322,8 +323,8 @@ def _ingest_file(
                     seen.add(fingerprint)
                     cellmap = {col: cells[i] for col, i in positions if i < len(cells)}
                     for col, others in alternates:  # the same column twice: the first filled cell
-                        if cellmap.get(col) in ("", None):
-                            cellmap[col] = next((cells[i] for i in others if i < len(cells) and cells[i] not in ("", None)),
+                        if _unfilled(cellmap.get(col)):
+                            cellmap[col] = next((cells[i] for i in others if i < len(cells) and not _unfilled(cells[i])),
                                                 cellmap.get(col))
                     try:
                         converter(Row(cellmap, Source(display, n, run_id)), batch)
@@ -349,6 +350,11 @@ def _ingest_file(
         table.close()
         bar.close()
         fs.seconds = round(time.perf_counter() - started, 3)
+
+
+def _unfilled(cell: Any) -> bool:
+    """True for a cell that says nothing: empty, blank, or a mark such as 无 or /."""
+    return cell is None or (isinstance(cell, str) and (not cell.strip() or is_empty_mark(cell.strip())))
 
 
 def _counts(fs: FileSummary) -> tuple[int, int, int, int, int]:

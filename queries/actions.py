@@ -99,6 +99,8 @@ def check_action(view: View, action: Record, today: dt.date | None = None) -> No
             raise Conflict(f"{entry.id} was already revoked on {final.since}: {final.reason}", field="record_id")
         return
     then = judge(entry, on, book)
+    if then.state == EntryState.NOT_LISTED:
+        raise InvalidInput(f"repair date {on} is before the listing of {entry.id}", field="date")
     if then.state != EntryState.ACTIVE:
         raise Conflict(f"{entry.id} is no longer in force on {on} ({then.reason}): nothing to repair",
                        field="entry_id")

@@ -31,7 +31,7 @@ from api.auth import (
     retry_after,
 )
 from api.masking import mask_body
-from graph.identifiers import check_resident_id, check_uscc, normalise_code
+from graph.identifiers import check_resident_id, check_uscc, normalise_code, upgrade_resident_id
 from graph.model import Link, NameFact, Party, Record
 from graph.schema import PARTY_LABELS_ZH, link_spec
 from graph.store import InvalidInput
@@ -292,6 +292,7 @@ def person_key(text: str, field_name: str = "person_id") -> str:
     raw = (text or "").strip()
     if raw.startswith(KEY_PREFIXES):
         return raw
+    raw = upgrade_resident_id(raw) or raw  # a first-generation 15-digit ID: the same person
     verdict = check_resident_id(raw)
     if not verdict.valid:
         raise InvalidInput(f"{raw!r} is not a valid resident ID number: {verdict.reason}", field=field_name)
@@ -306,6 +307,7 @@ def party_key(text: str, field_name: str = "key") -> str:
     code = normalise_code(raw)
     if check_uscc(code).valid:
         return "org:" + code
+    code = upgrade_resident_id(code) or code
     if check_resident_id(code).valid:
         return "per:" + code
     raise InvalidInput(f"{raw!r} is neither a valid USCC nor a valid resident ID (nor a party key such as "

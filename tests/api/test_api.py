@@ -226,6 +226,10 @@ def test_subject_and_person_profiles(live: Live, truth: dict[str, Any]) -> None:
     assert s["party"]["code"] == case["uscc"] and s["grade"] in "BCD"
     assert any(r["holder"] == "per:" + case["via"] and r["current"] for r in s["roles_current"])
     assert p["party"]["key"] == "per:" + case["via"]
+    if case["via"][6:8] == "19":  # born in the 1900s: a first-generation 15-digit ID exists
+        with live.client("investigator") as c:
+            old = c.get(f"/api/v1/persons/{case['via'][:6] + case['via'][8:17]}", params={"as_of": AS_OF}).json()
+        assert old["party"]["key"] == "per:" + case["via"]
     assert p["roles"] and any(x["active"] for x in p["punishments"])
     assert all(x["path"] or x["role"] == "subject" for x in p["punishments"])
     with live.client("investigator") as c:

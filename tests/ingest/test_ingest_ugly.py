@@ -460,7 +460,7 @@ def test_a_first_generation_fifteen_digit_id_is_the_same_person(store, tmp_path)
 def test_a_column_given_twice_under_two_names_takes_the_filled_cell(store, tmp_path):
     a, b = uscc(90111), uscc(90112)
     path = write(tmp_path / "登记.csv", "统一社会信用代码,名称,企业名称,成立日期\n"
-                 f"{a},,甲商贸有限公司,2021-03-05\n{b},乙商贸有限公司,乙商贸(旧)有限公司,2021-03-05\n")
+                 f"{a},无,甲商贸有限公司,2021-03-05\n{b},乙商贸有限公司,乙商贸(旧)有限公司,2021-03-05\n")
     summary = run(store, path)
     assert (summary.loaded, summary.rejected) == (2, 0)
     view = store.view()
