@@ -76,6 +76,30 @@ def _error(status: int, code: str, message: str, field: str = "", headers: dict[
     return Response(body, status_code=status, headers=headers, media_type="application/json")
 
 
+MAX_BODY = 4 * 1024 * 1024  # a batch of 1,000 name + code pairs is about 150 KB; uploads are exempt
+
+
+class BodyLimit:
+    """Pure ASGI middleware: a JSON body declared larger than ``limit`` gets 413 before it is
+    read (a 260 MB batch was read whole and parsed); file uploads (``/ingest``) are exempt."""
+
+    def __init__(self, app: Any, limit: int = MAX_BODY) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["method"] in ("POST", "PUT", "PATCH") \
+                and not scope["path"].endswith("/ingest"):
+            length = dict(scope.get("headers") or []).get(b"content-length", b"0")
+            if length.isdigit() and int(length) > self.limit:
+                body = orjson.dumps({"code": "PayloadTooLarge", "field": "",
+                                     "message": f"the body ({int(length):,} bytes) is over {self.limit:,} bytes"})
+                await send({"type": "http.response.start", "status": 413,
+                            "headers": [(b"content-type", b"application/json")]})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
+
+
 def _field(loc: Any) -> str:
     parts = [p for p in loc if p not in ("body", "query", "path", "header", "cookie")] or list(loc[:1])
     out = ""
@@ -130,6 +154,7 @@ def create_app(settings: Settings | None = None, store: Any = None) -> FastAPI:
     app.state.store = store
     app.state.api = context
     app.state.background = set()
+    app.add_middleware(BodyLimit)  # refused before anything reads the body; inside the audit, which records it
     app.add_middleware(AuditMiddleware, log_of=lambda: context.audit)
 
     @app.exception_handler(CreditGraphError)

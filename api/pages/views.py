@@ -341,6 +341,7 @@ async def graph_page(request: Request, sess: Reader, key: str, as_of: str | None
     audit_keys(request, k)
     day = _as_of(as_of)
     g = await _call(D.graph, c, k, hops, day, MAX_NODES, True)
+    audit_keys(request, *(n["id"] for n in g["nodes"] if n["id"] != k))  # every party shown was looked at
     name = next((n["label"] for n in g["nodes"] if n["id"] == g["center"]), k)
     return render(request, sess, "graph.html", graph=g, name=name, as_of=day, hops=hops, warning=warning)
 
@@ -355,6 +356,7 @@ async def graph_json(request: Request, sess: Reader, key: str, as_of: str | None
     k = _key(key)
     audit_keys(request, k)
     g = await _call(D.graph, c, k, hops, _as_of(as_of), max_nodes, warnings)
+    audit_keys(request, *(n["id"] for n in g["nodes"] if n["id"] != k))
     return Response(dump(g), media_type="application/json")
 
 

@@ -38,7 +38,10 @@ async def graph(request: Request, principal: PartyReader,
     c = ctx(request)
     center = party_key(key)
     audit_keys(request, center)
-    return json_response(await run_in_threadpool(_graph, c, center, hops, as_of, max_nodes))
+    out = await run_in_threadpool(_graph, c, center, hops, as_of, max_nodes)
+    # every party shown is a party looked at: on the audit trail too, not only the centre
+    audit_keys(request, *(n["id"] for n in out["nodes"] if n["id"] != center))
+    return json_response(out)
 
 
 def _grow(view: Any, seeds: list[str], hops: int, as_of: dt.date | None, max_nodes: int) -> tuple[Subgraph, int, bool]:
@@ -95,7 +98,9 @@ async def paths(request: Request, principal: PartyReader,
     c = ctx(request)
     a, b = party_key(source, "from"), party_key(target, "to")
     audit_keys(request, a, b)
-    return json_response(await run_in_threadpool(_paths, c, a, b, max_hops, as_of, limit))
+    out = await run_in_threadpool(_paths, c, a, b, max_hops, as_of, limit)
+    audit_keys(request, *dict.fromkeys(n["key"] for p in out["paths"] for n in p["nodes"] if n["key"] not in (a, b)))
+    return json_response(out)
 
 
 def _paths(c: ApiContext, a: str, b: str, max_hops: int, as_of: dt.date | None, limit: int) -> dict[str, Any]:

@@ -200,6 +200,9 @@ def test_batch_check_per_item_results_and_failures(live: Live, truth: dict[str, 
         _error(c.post("/api/v1/risk/check", json={"items": []}), 422, "items")
         _error(c.post("/api/v1/risk/check", json={"items": [{}]}), 422, "items[0]")
         _error(c.post("/api/v1/risk/check", json={"items": [{"key": "x"}], "hops": 7}), 422, "hops")
+        huge = c.post("/api/v1/risk/check", content=b'{"items": [' + b'{"key": "x"},' * 400_000 + b'{"key": "x"}]}',
+                      headers={"Content-Type": "application/json"})
+        _error(huge, 413)
 
 
 def test_limits_name_the_field(live: Live, truth: dict[str, Any]) -> None:
@@ -304,6 +307,12 @@ def test_audit_records_every_read_and_refusal(fresh: Any, truth: dict[str, Any])
     assert all(r["ip"] == "127.0.0.1" and r["at"] and r["method"] for r in rows)
     assert rows[-6]["who"] == "anonymous"
     assert mine["total"] == 5 and by_key["total"] == 2 and since["total"] == 0
+    # a graph shows many parties: each one shown is on the trail, not only the centre
+    with live.client("investigator") as inv, live.client("admin") as adm:
+        g = inv.get(f"/api/v1/graph/{case['uscc']}", params={"hops": 1}).json()
+        shown = {r["key"] for r in adm.get("/api/v1/audit", params={"limit": 1000}).json()["items"]
+                 if r["endpoint"] == "/api/v1/graph/{key}"}
+    assert len(g["nodes"]) > 1 and {n["id"] for n in g["nodes"]} <= shown
     conn = sqlite3.connect(live.ctx.db.path)
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
         conn.execute("UPDATE audit SET who = 'x'")
