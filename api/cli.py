@@ -89,6 +89,9 @@ def _print_summary(summary: Any, rejections: list[Any]) -> None:
                    f"{f.empty:>10,} {f.duplicates:>8,}  {f.status}")
         if f.error:
             click.echo(f"    错误 error: {f.error}", err=True)
+        if f.ignored_columns:
+            click.echo(f"    未识别的列,已忽略 ignored columns: {', '.join(f.ignored_columns)} "
+                       "(a site mapping file can name them)")
     click.echo(f"合计 total: {summary.rows:,} rows in {summary.seconds:.1f} s ({summary.rows_per_second:,.0f} rows/s); "
                f"loaded {summary.loaded:,}, rejected {summary.rejected:,}")
     if summary.resolution:

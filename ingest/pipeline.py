@@ -47,6 +47,7 @@ class FileSummary:
     seconds: float = 0.0
     status: str = "pending"  # loaded | skipped (seen before) | failed
     error: str = ""
+    ignored_columns: list[str] = field(default_factory=list)  # headers no layout column matched
 
 
 @dataclass(slots=True)
@@ -167,6 +168,7 @@ def _ingest_paths(
                 table.close()
             continue
         fs.kind, fs.encoding = recognised.layout.kind, table.encoding
+        fs.ignored_columns = list(recognised.unknown_headers)
         planned.append((KIND_ORDER.index(fs.kind), path, (fs, table, recognised)))
     workers = workers if workers is not None else 1
     big = any((count_rows(path) or 0) > SPLIT_ROWS for _, path, _ in planned)

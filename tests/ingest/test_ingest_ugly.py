@@ -514,3 +514,10 @@ def test_a_period_ending_9999_12_31_is_no_end(store, tmp_path):
                  f"严重失信主体名单,甲商贸有限公司,{a},拒不履行,郑州市发展和改革委员会,2021-01-01,9999-12-31\n")
     run(store, path)
     assert "R001" in [w.code for w in check(store.view(), "org:" + a, dt.date(2025, 1, 1)).warnings]
+
+
+def test_columns_no_layout_knows_are_reported_not_dropped_silently(store, tmp_path):
+    path = write(tmp_path / "登记.csv", "统一社会信用代码,名称,成立日期,内部编号,住所\n"
+                 f"{uscc(90151)},甲商贸有限公司,2021-03-05,A-17,北京\n")
+    summary = run(store, path)
+    assert summary.files[0].ignored_columns == ["内部编号"] and summary.loaded == 1
