@@ -384,6 +384,7 @@ _CURRENCY_WORDS = {
 }
 # ISO codes are labels only: "100 USD" in a 万元 column is 100万 dollars.
 _CURRENCY_CODES = {
+    "¥": "CNY",  # (full-width ￥ is ¥ after NFKC) a label like the ISO codes: ¥100万 is 100万元
     "CNY": "CNY",
     "RMB": "CNY",
     "USD": "USD",
@@ -418,11 +419,49 @@ def _currency(word: str, value: object) -> tuple[str, bool]:
     raise _amount_error(value)
 
 
+_CN_DIGITS = {**dict(zip("零〇一二两三四五六七八九", (0, 0, 1, 2, 2, 3, 4, 5, 6, 7, 8, 9), strict=True)),
+              **dict(zip("壹贰貳叁參肆伍陆陸柒捌玖", (1, 2, 2, 3, 3, 4, 5, 6, 6, 7, 8, 9), strict=True))}
+_CN_UNITS = {"十": 10, "拾": 10, "百": 100, "佰": 100, "千": 1000, "仟": 1000}
+_CN_SECTIONS = {"万": 10**4, "萬": 10**4, "亿": 10**8, "億": 10**8}
+_CN_NUMERAL = re.compile(f"[{''.join(_CN_DIGITS)}{''.join(_CN_UNITS)}{''.join(_CN_SECTIONS)}]+")
+
+
+def _chinese_amount(text: str) -> tuple[float, str] | None:
+    """An amount written in Chinese numerals (壹佰万元, 一百五十万元人民币), in 万 of its currency;
+    None when ``text`` is no such amount."""
+    m = _CN_NUMERAL.match(text)
+    if m is None or all(ch in _CN_SECTIONS for ch in m.group()):
+        return None
+    total = section = digit = 0
+    for ch in m.group():
+        if ch in _CN_DIGITS:
+            digit = _CN_DIGITS[ch]
+        elif ch in _CN_UNITS:
+            section += (digit or 1) * _CN_UNITS[ch]
+            digit = 0
+        elif ch in ("亿", "億"):  # everything so far counts in 亿
+            total = (total + section + digit) * _CN_SECTIONS[ch]
+            section = digit = 0
+        else:  # 万 closes the section below it
+            total += (section + digit) * _CN_SECTIONS[ch]
+            section = digit = 0
+    units = total + section + digit
+    rest = text[m.end():]
+    currency = _CURRENCY_WORDS.get(rest, "CNY" if rest in ("", "元") else "")
+    if not currency:
+        return None
+    return units / 10000.0, currency
+
+
 @lru_cache(maxsize=1 << 14)
 def _parse_amount_text(value: str) -> tuple[float, str] | None:
     text = _normalize("NFKC", value).translate(_AMOUNT_STRIP)
     if text.lower() in _EMPTY_MARKERS:
         return None
+    if not any(ch.isdigit() for ch in text):
+        chinese = _chinese_amount(text)
+        if chinese is not None:
+            return chinese
     m = _AMOUNT_TEXT.fullmatch(text)
     if not m:
         try:

@@ -520,6 +520,14 @@ def test_parse_date_of_datetime_objects(value: dt.datetime) -> None:
         (100, 100.0, "CNY"),
         (100.5, 100.5, "CNY"),
         (Decimal("12.5"), 12.5, "CNY"),
+        ("¥100万", 100.0, "CNY"),
+        ("￥100万元", 100.0, "CNY"),
+        ("壹佰万元", 100.0, "CNY"),  # Chinese numerals, as on a licence
+        ("一百五十万元人民币", 150.0, "CNY"),
+        ("一千二百三十四万五千元", 1234.5, "CNY"),
+        ("一亿二千万元", 12000.0, "CNY"),
+        ("十万", 10.0, "CNY"),
+        ("伍拾万美元", 50.0, "USD"),
     ],
 )
 def test_parse_amount(value: object, amount: float, currency: str) -> None:
@@ -534,7 +542,8 @@ def test_parse_amount_empty(value: object) -> None:
 
 
 @pytest.mark.parametrize(
-    "value", ["abc", "100万吨", "-5", "1.2.3", "人民币100万美元", "万元", True, -1, float("inf"), [1]]
+    "value", ["abc", "100万吨", "-5", "1.2.3", "人民币100万美元", "万元", "一百万吨", "万万", True, -1, float("inf"),
+              [1]]
 )
 def test_parse_amount_rejects(value: object) -> None:
     with pytest.raises(ValueError, match="金额") as info:
