@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Request
@@ -35,13 +36,18 @@ def _load(view: Any, record_id: str, kinds: tuple[RecordKind, ...], what: str, f
     return rec
 
 
+# Checking an action against the entry's state and writing it happen under one lock: two
+# clerks resolving the same objection at once must not both pass the check (one 201, one 409).
+_ACTIONS = threading.Lock()
+
+
 def _write(c: ApiContext, build: Any, entry_id_of: Any) -> dict[str, Any]:
     if c.webhooks is not None:
         c.webhooks.prime()
-    view = c.store.view()
-    rec = build(view)
-    with c.store.writer() as w:
-        w.put_records([rec])
+    with _ACTIONS:
+        rec = build(c.store.view())
+        with c.store.writer() as w:
+            w.put_records([rec])
     view = c.store.view()
     c.risk.caught_up(view)  # before answering: whoever asks after this write reads it
     entry = view.record(entry_id_of(rec, view))

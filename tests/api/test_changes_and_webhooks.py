@@ -247,3 +247,34 @@ def test_webhooks_go_to_public_addresses_only(fresh: Any) -> None:
                     "http://localhost/hook", "ftp://example.org/hook"):
             refused = sup.post("/api/v1/webhooks", json={"url": url, "keys": [y.code]})
             assert refused.status_code == 422 and refused.json()["field"] == "url", (url, refused.text)
+
+
+def test_two_clerks_resolving_one_objection_at_once_get_one_201_and_one_409(fresh: Any, truth: dict[str, Any],
+                                                                           monkeypatch: Any) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    import api.routes.actions as actions
+
+    checked = actions.check_action
+
+    def slow_check(*args: Any, **kw: Any) -> None:  # widen the window between check and write
+        checked(*args, **kw)
+        time.sleep(0.3)
+
+    monkeypatch.setattr(actions, "check_action", slow_check)
+    live = fresh()
+    black = next(e for e in truth["punishment"]["entries"] if e["active"] and e["list_type"] == "严重失信主体名单")
+    entry = next(r for r in live.store.view().records("org:" + black["uscc"], kinds=[RecordKind.LIST_ENTRY])
+                 if r.attrs.get("decision_no") == black["decision_no"])
+    with live.client("investigator") as c:
+        oid = c.post(f"/api/v1/records/{entry.id}/objections", json={"date": "2025-07-01", "claim": "认定有误"}).json()
+    outcomes = ["upheld", "rejected"] * 4
+
+    def resolve(outcome: str) -> int:
+        with live.client("investigator") as c:
+            return c.post(f"/api/v1/objections/{oid['record']['id']}/resolution",
+                          json={"date": "2025-08-01", "outcome": outcome}).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        codes = sorted(pool.map(resolve, outcomes))
+    assert codes == [201] + [409] * 7
