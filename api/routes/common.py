@@ -243,12 +243,19 @@ def authorize(request: Request, roles: tuple[str, ...]) -> Principal:
     machinery; the other routes use it through :func:`require`."""
     c = ctx(request)
     presented = presented_key(request.headers)
-    if not presented:
-        raise ApiError(401, "Unauthorized", "an API key is required: send it as X-API-Key or "
-                       "Authorization: Bearer (create one with `creditgraph keys create`)",
-                       headers={"WWW-Authenticate": "Bearer"})
-    principal = c.keys.verify(presented)
+    principal = c.keys.verify(presented) if presented else None
     if principal is None:
+        # refused callers share a bucket per address: each refusal is an audit row, and guessing
+        # keys or flooding the trail must cost time too
+        client = request.scope.get("client")
+        wait = c.limiter.take("anonymous:" + (client[0] if client else ""))
+        if wait > 0:
+            raise ApiError(429, "RateLimited", f"too many refused requests from this address; retry after "
+                           f"{retry_after(wait)} s", headers={"Retry-After": retry_after(wait)})
+        if not presented:
+            raise ApiError(401, "Unauthorized", "an API key is required: send it as X-API-Key or "
+                           "Authorization: Bearer (create one with `creditgraph keys create`)",
+                           headers={"WWW-Authenticate": "Bearer"})
         raise ApiError(401, "Unauthorized", "the API key is unknown or revoked",
                        headers={"WWW-Authenticate": "Bearer"})
     request.scope.setdefault("state", {})["principal"] = principal

@@ -334,6 +334,11 @@ def test_rate_limit_per_key_with_retry_after(fresh: Any, truth: dict[str, Any]) 
     with live.client("admin") as adm:
         rows = adm.get("/api/v1/audit", params={"who": "test-supervision_system"}).json()["items"]
     assert rows[0]["status"] == 429  # refusals are audited too
+    # refused callers (no key, a guessed key) share a bucket per address: no free flood of the trail
+    with live.client() as anon, live.client(headers={"X-API-Key": "cg_guess_wrong"}) as guess:
+        codes = [anon.get(f"/api/v1/risk/{firm}").status_code for _ in range(2)] + \
+            [guess.get(f"/api/v1/risk/{firm}").status_code for _ in range(2)]
+    assert codes[:3] == [401, 401, 401] and codes[3] == 429
 
 
 # -- keys CLI ---------------------------------------------------------------------------------
