@@ -352,8 +352,16 @@ def names_out(names: Iterable[NameFact]) -> list[dict[str, Any]]:
     no dated fact gives that name (the current name was listed twice, once without dates)."""
     facts = list(names)
     dated = {n.name for n in facts if n.start or n.end}
+    # a name still in use since two dates (the registration's founding date, and the date a
+    # 名称变更 gave it): the later one, which the change record knows better
+    since: dict[str, Any] = {}
+    for n in facts:
+        if n.end is None and n.start:
+            since[n.name] = max(since.get(n.name, n.start), n.start)
     seen: dict[tuple[Any, ...], dict[str, Any]] = {}
     for n in facts:
+        if n.end is None and n.start and n.start != since[n.name]:
+            continue
         if n.start or n.end or n.name not in dated:
             seen.setdefault((n.name, n.start, n.end), {"name": n.name, "start": n.start, "end": n.end})
     return list(seen.values())

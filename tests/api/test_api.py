@@ -436,3 +436,16 @@ def test_a_role_ends_with_a_deregistered_firm() -> None:
     before, after = role_out(lk, parties, d("2023-01-01")), role_out(lk, parties, d("2025-01-01"))
     assert before["current"] and before["end"] == d("2024-03-01")
     assert not after["current"] and after["end"] == d("2024-03-01")
+
+
+def test_a_name_history_shows_each_name_once_from_the_date_it_was_taken() -> None:
+    from api.routes.common import names_out
+    from graph.model import NameFact
+    from tests.factories import d
+
+    facts = [NameFact("org:x", "新名称有限公司", d("2015-03-05"), None),  # the registration: since founding
+             NameFact("org:x", "旧名称有限公司", None, d("2021-06-01")),  # 名称变更: the old name until then
+             NameFact("org:x", "新名称有限公司", d("2021-06-01"), None),  # and the new one from then
+             NameFact("org:x", "新名称有限公司", None, None)]  # a mention in another file
+    assert names_out(facts) == [{"name": "旧名称有限公司", "start": None, "end": d("2021-06-01")},
+                                {"name": "新名称有限公司", "start": d("2021-06-01"), "end": None}]
