@@ -319,10 +319,18 @@
     this.clearHighlight();
     var nodes = (w.nodes || []).map(function (n) { return n.key; });
     var add = [];
-    (w.nodes || []).forEach(function (n) {
-      if (!self.nodes.get(n.key)) add.push(nodeOf({id: n.key, label: n.name, kind_zh: n.kind, kind: n.key.slice(0, 4) === "per:" ? "person" : "enterprise"}, self.center, self.target));
+    var last = (w.nodes || []).length - 1;
+    (w.nodes || []).forEach(function (n, k) {
+      if (self.nodes.get(n.key)) return;
+      // the far end of a warning's path is the punished party: coloured by the warning's level
+      var node = nodeOf({id: n.key, label: n.name, kind_zh: n.kind, kind: n.key.slice(0, 4) === "per:" ? "person" : "enterprise",
+                         risk: k === last ? {level: w.level} : null}, self.center, self.target);
+      // placed next to the path's previous node, not wherever the layout drops it (off the canvas)
+      var prev = k > 0 ? self.network.getPositions([w.nodes[k - 1].key])[w.nodes[k - 1].key] : null;
+      if (prev) { node.x = prev.x + 80; node.y = prev.y + 40; }
+      node.pinned = true;
+      add.push(node);
     });
-    add.forEach(function (n) { n.pinned = true; });
     this.nodes.add(add);
     var ids = [];
     var updates = [];
@@ -341,6 +349,11 @@
     this.highlighted = {edges: ids, nodes: nodes, warning: i};
     this.network.selectNodes(nodes, false);
     this.network.fit({nodes: nodes, animation: false});
+    if (add.length) {
+      this._renderList();
+      // the layout moves the new nodes once more: frame the path again when it has settled
+      this.network.once("stabilized", function () { self.network.fit({nodes: nodes, animation: false}); });
+    }
     this.root.dataset.highlighted = ids.join(",");
     this.status("已高亮预警路径:" + (w.nodes || []).map(function (n) { return n.name; }).join(" → "));
   };

@@ -112,6 +112,24 @@ def test_a_warning_path_is_highlighted(page: Any, site: Site, truth: dict[str, A
     edges = set(_ids(page, "edges"))
     assert set(lit.split(",")) <= edges
     page.screenshot(path=str(tmp_path / "highlight.png"))
+    # on the profile the graph is 1 hop: a 2-hop path adds its far end, which must be drawn
+    # inside the canvas once the layout has settled, and listed
+    far = "() => (window.cgGraphs.g.warnings || []).findIndex(w => (w.nodes || []).length >= 3)"
+    for other in truth["linked_risk"]:
+        page.goto(f"{site.base}/ui/party/org:{other['uscc']}")
+        _graph_ready(page)
+        at = page.evaluate(far)
+        if at >= 0:
+            break
+    assert at >= 0, "no planted firm has a warning 2 hops away"
+    before = set(_ids(page))
+    page.locator(f"button[data-warning='{at}'][data-graph='g']").click()
+    page.wait_for_timeout(2000)
+    assert set(page.evaluate("() => window.cgGraphs.g.highlighted.nodes")) - before
+    outside = page.evaluate("""() => { const g = window.cgGraphs.g, box = g.network.body.container.getBoundingClientRect();
+        return g.highlighted.nodes.filter(id => { const p = g.network.canvasToDOM(g.network.getPositions([id])[id]);
+            return p.x < 0 || p.y < 0 || p.x > box.width || p.y > box.height; }); }""")
+    assert outside == []
 
 
 def test_filter_by_link_kind(page: Any, site: Site, tmp_path: Path) -> None:
