@@ -277,7 +277,7 @@
     this.kinds = n === all.length ? null : k;
     this._retouch();
     this.nodeView.refresh(); this.edgeView.refresh();
-    this._renderExports();
+    this._renderList(); this._renderExports();  // the list and its count follow the filter too
     this.status("显示 " + this.nodeView.length + " 个主体、" + this.edgeView.length + " 条关系");
   };
 
@@ -395,12 +395,13 @@
   CgGraph.prototype._renderList = function () {
     var body = this.root.querySelector(".cg-list tbody");
     var count = this.root.querySelector(".cg-count");
-    if (count) count.textContent = this.nodes.length + " 个主体 · " + this.edges.length + " 条关系";
+    // what is shown (the relation filters apply), not everything loaded
+    if (count) count.textContent = this.nodeView.length + " 个主体 · " + this.edgeView.length + " 条关系";
     if (!body) return;
     var self = this;
     body.textContent = "";
     var order = {"高": 0, "中": 1, "低": 2, "": 3};
-    var rows = this.nodes.get().sort(function (a, b) {
+    var rows = this.nodeView.get().sort(function (a, b) {
       var ra = order[(a.raw.risk && a.raw.risk.level) || ""], rb = order[(b.raw.risk && b.raw.risk.level) || ""];
       return ra - rb || (a.raw.distance || 0) - (b.raw.distance || 0) || text(a.raw.label).localeCompare(text(b.raw.label), "zh");
     });

@@ -136,8 +136,12 @@ def test_filter_by_link_kind(page: Any, site: Site, tmp_path: Path) -> None:
     page.goto(f"{site.base}/ui/graph/{site.planted.time_firm}?hops=1")
     _graph_ready(page)
     shown = page.evaluate("() => window.cgGraphs.g.edgeView.length")
+    nodes = page.evaluate("() => window.cgGraphs.g.nodeView.length")
     page.locator("#g fieldset.cg-kinds").get_by_label("法定代表人").uncheck()
     assert page.evaluate("() => window.cgGraphs.g.edgeView.length") == shown - 2
+    # the node list and its count follow the filter (the two legal representatives drop out)
+    left = page.evaluate("() => window.cgGraphs.g.nodeView.length")
+    assert left < nodes and page.locator("#g .cg-list tbody tr").count() == left
     page.locator("#g fieldset.cg-kinds").get_by_label("法定代表人").check()
     assert page.evaluate("() => window.cgGraphs.g.edgeView.length") == shown
 
