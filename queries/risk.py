@@ -340,14 +340,16 @@ def resolve_subject(view: View, key: str) -> Party:
     raises InvalidInput listing the candidates, an unknown one NotFound."""
     text = (key or "").strip()
     if not text:
-        raise InvalidInput("give a party key, USCC, resident ID or name to check", field="key")
+        raise InvalidInput("请输入统一社会信用代码、身份证号码或名称 (give a party key, USCC, resident ID or name "
+                           "to check)", field="key")
     direct = direct_key(text)
     if direct is not None:
         party = view.party(direct)
         if party is None and direct.startswith("org:") and check_resident_id(direct[4:]).valid:
             party = view.party("per:" + direct[4:])  # digits valid as both: a person's ID after all
         if party is None:
-            raise NotFound(f"no party {text}" if direct == text else f"no party with code {direct[4:]}")
+            raise NotFound(f"没有该主体 (no party {text})" if direct == text else
+                           f"没有代码为 {direct[4:]} 的主体 (no party with code {direct[4:]})")
         return party
     hits = view.search(text, limit=10)
     exact = [h for h in hits if h.how in ("exact", "code", "id")]
@@ -355,9 +357,10 @@ def resolve_subject(view: View, key: str) -> Party:
     if len(chosen) == 1 and (exact or len(hits) == 1):
         return chosen[0].party
     if not hits:
-        raise NotFound(f"no party matches {text!r}; give a USCC or resident ID")
+        raise NotFound(f"没有与 {text!r} 匹配的主体,请输入统一社会信用代码或身份证号码 (no party matches; give a "
+                       "USCC or resident ID)")
     listing = "; ".join(f"{h.party.name} ({h.party.key}, {h.how} {h.score:g})" for h in (chosen or hits)[:10])
-    raise InvalidInput(f"{text!r} is ambiguous, candidates: {listing}; check one of them by key", field="key")
+    raise InvalidInput(f"{text!r} 对应多个主体,请按代码核查其中之一 (ambiguous, candidates): {listing}", field="key")
 
 
 # -- direct computation of link hits ----------------------------------------------------------

@@ -290,7 +290,8 @@ def org_key(text: str, field_name: str = "uscc") -> str:
         return raw
     verdict = check_uscc(raw)
     if not verdict.valid:
-        raise InvalidInput(f"{raw!r} is not a valid unified social credit code: {verdict.reason}", field=field_name)
+        raise InvalidInput(f"{raw!r} 不是有效的统一社会信用代码 (not a valid unified social credit code): "
+                           f"{verdict.reason}", field=field_name)
     return "org:" + verdict.code
 
 
@@ -302,7 +303,8 @@ def person_key(text: str, field_name: str = "person_id") -> str:
     raw = upgrade_resident_id(raw) or raw  # a first-generation 15-digit ID: the same person
     verdict = check_resident_id(raw)
     if not verdict.valid:
-        raise InvalidInput(f"{raw!r} is not a valid resident ID number: {verdict.reason}", field=field_name)
+        raise InvalidInput(f"{raw!r} 不是有效的身份证号码 (not a valid resident ID number): {verdict.reason}",
+                           field=field_name)
     return "per:" + verdict.number
 
 
@@ -317,8 +319,8 @@ def party_key(text: str, field_name: str = "key") -> str:
     code = upgrade_resident_id(code) or code
     if check_resident_id(code).valid:
         return "per:" + code
-    raise InvalidInput(f"{raw!r} is neither a valid USCC nor a valid resident ID (nor a party key such as "
-                       "org:<USCC>)", field=field_name)
+    raise InvalidInput(f"{raw!r} 既不是有效的统一社会信用代码,也不是有效的身份证号码 (neither a valid USCC nor a "
+                       "valid resident ID, nor a party key such as org:<USCC>)", field=field_name)
 
 
 def today() -> dt.date:

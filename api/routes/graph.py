@@ -112,7 +112,7 @@ def _paths(c: ApiContext, a: str, b: str, max_hops: int, as_of: dt.date | None, 
         raise NotFound(f"no party {b}")
     a, b = pa.key, pb.key
     if a == b:
-        raise InvalidInput("from and to name the same party", field="to")
+        raise InvalidInput("起点和终点是同一个主体 (from and to name the same party)", field="to")
     # every link of a path of <= L links touches a node within ceil(L/2) of one end
     sub = view.neighbourhood([a, b], math.ceil(max_hops / 2), as_of=as_of, max_degree=HUB_DEGREE)
     g = nx.Graph()
