@@ -20,10 +20,13 @@ import asyncio
 import datetime as dt
 import hashlib
 import hmac
+import ipaddress
 import secrets
+import socket
 import threading
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import orjson
@@ -372,10 +375,6 @@ __all__ = ["WebhookService", "fingerprint", "sign", "verify_signature"]
 def check_url(url: str, *, allow_private: bool = False) -> None:
     """Refuse a webhook URL that is not http(s), or whose host is (or resolves to) a loopback,
     private, link-local or otherwise non-public address, unless ``allow_private``."""
-    import ipaddress
-    import socket
-    from urllib.parse import urlsplit
-
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidInput(f"url must be an http(s) URL with a host, not {url!r}", field="url")

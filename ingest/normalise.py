@@ -123,7 +123,7 @@ def clean_text(s: str | None) -> str:
 def _clean_unicode(s: str) -> str:
     text = _normalize("NFKC", s)
     if _CLEAN_GUARD.search(text):
-        text = text.translate(_CLEAN_TABLE if _TRADITIONAL_GUARD.search(text) else _CLEAN_KEEP_TABLE)
+        text = text.translate(_clean_table(text))
     text = " ".join(text.split())
     return text if _is_normalized("NFKC", text) else _renormalise(text, _clean_once)
 
@@ -133,7 +133,12 @@ _clean_short = lru_cache(maxsize=1 << 18)(_clean_unicode)
 
 def _clean_once(s: str) -> str:
     text = _normalize("NFKC", s)
-    return " ".join(text.translate(_CLEAN_TABLE if _TRADITIONAL_GUARD.search(text) else _CLEAN_KEEP_TABLE).split())
+    return " ".join(text.translate(_clean_table(text)).split())
+
+
+def _clean_table(text: str) -> dict[int, str | None]:
+    """The whole table for traditional text; for simplified text, the one keeping 乾, 於 … as written."""
+    return _CLEAN_TABLE if _TRADITIONAL_GUARD.search(text) else _CLEAN_KEEP_TABLE
 
 
 def _renormalise(text: str, step: Callable[[str], str]) -> str:
@@ -447,7 +452,7 @@ def _chinese_amount(text: str) -> tuple[float, str] | None:
             section = digit = 0
     units = total + section + digit
     rest = text[m.end():]
-    currency = _CURRENCY_WORDS.get(rest, "CNY" if rest in ("", "元") else "")
+    currency = _CURRENCY_WORDS.get(rest, "" if rest else "CNY")  # 元, 人民币, 美元 … or nothing
     if not currency:
         return None
     return units / 10000.0, currency

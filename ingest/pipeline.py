@@ -356,7 +356,10 @@ def _ingest_file(
 
 def _unfilled(cell: Any) -> bool:
     """True for a cell that says nothing: empty, blank, or a mark such as 无 or /."""
-    return cell is None or (isinstance(cell, str) and (not cell.strip() or is_empty_mark(cell.strip())))
+    if cell is None:
+        return True
+    text = cell.strip() if isinstance(cell, str) else "x"
+    return not text or is_empty_mark(text)
 
 
 def _counts(fs: FileSummary) -> tuple[int, int, int, int, int]:
@@ -459,7 +462,11 @@ def _unique_parties(batch: Batch) -> list[Any]:
     by_key: dict[str, Any] = {}
     for p in batch.parties:
         seen = by_key.get(p.key)
-        if seen is None or _weight(p) > _weight(seen) or (_weight(p) == _weight(seen) and _weight(p)[0]):
+        if seen is None:
+            by_key[p.key] = p
+            continue
+        mine, theirs = _weight(p), _weight(seen)
+        if mine > theirs or (mine == theirs and mine[0]):  # a later registration replaces an earlier one
             by_key[p.key] = p
     return list(by_key.values())
 

@@ -731,7 +731,11 @@ def in_window(seed: _Seed, established: int, config: RelocationConfig = DEFAULT_
     """True when a firm established on ordinal ``established`` falls in one of the seed's
     spans: on or after a listing day (the ban starts that day, as for ban alerts), within
     the window, and while that listing was in force."""
-    return any(lo <= established < hi for lo, hi in _windows(seed, config))
+    return _within(_windows(seed, config), established)
+
+
+def _within(spans: list[tuple[int, int]], day: int) -> bool:
+    return any(lo <= day < hi for lo, hi in spans)
 
 
 def block(data: RelocationData, seeds: Sequence[_Seed], config: RelocationConfig = DEFAULT_CONFIG, *,
@@ -763,7 +767,7 @@ def block(data: RelocationData, seeds: Sequence[_Seed], config: RelocationConfig
         gone = seed.act - config.ended_role_grace_days  # roles that ended before this were no one's at the act
 
         def take(b: int, why: str, a: int = a, spans: list[tuple[int, int]] = spans) -> None:
-            if b != a and is_org[b] and any(lo <= est[b] < hi for lo, hi in spans):
+            if b != a and is_org[b] and _within(spans, est[b]):
                 pairs[(a, b)].add(why)
 
         for e in rorder[rptr[a] : rptr[a + 1]].tolist():

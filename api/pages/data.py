@@ -59,13 +59,13 @@ def risk_levels(c: ApiContext, view: Any, keys: list[str], day: dt.date) -> dict
 def search(c: ApiContext, text: str, masked: bool, limit: int = 50) -> list[dict[str, Any]]:
     """Return search hits (name, code, ID; simplified or traditional) with kind, region, status and risk."""
     view = c.store.view()
+    found = [h for h in view.search(text, limit=limit) if not h.party.kind.is_contact]
+    resolved_of = view.resolve_many(h.party.key for h in found)
     hits = []
     shown: set[str] = set()
-    for h in view.search(text, limit=limit):
-        if h.party.kind.is_contact:
-            continue
+    for h in found:
         # a masked or name-only mention resolved to a known person is that person, listed once
-        resolved = view.resolve(h.party.key)
+        resolved = resolved_of[h.party.key]
         if resolved != h.party.key:
             party = view.party(resolved)
             if party is not None:
