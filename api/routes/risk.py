@@ -169,10 +169,9 @@ def _run_batch(c: ApiContext, body: CheckIn, day: dt.date,
             except CreditGraphError as exc:
                 keys.append(query)
                 status = "NotFound" if isinstance(exc, NotFound) else type(exc).__name__
+                # the item's field that was looked up, unless the error names another one
                 named = "key" if item.key else "code" if item.code else "name"
-                field = getattr(exc, "field", "") or named
-                if field == "key":
-                    field = named  # the item's field that was looked up
+                field = named if getattr(exc, "field", "") in ("", "key") else exc.field  # type: ignore[attr-defined]
                 failed = dump({"index": i, "input": given, "ok": False, "report": None,
                                "error": {"code": status, "message": str(exc), "field": f"items[{i}].{field}"},
                                "notes": []})
