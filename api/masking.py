@@ -9,7 +9,7 @@ The rules are the three regular expressions below (:func:`mask_body_regex` appli
 written). Run over every character they cost ~40 µs per pass on a 3 KB answer, more than the
 risk check itself, so :func:`mask_body` finds the same matches another way: contact keys
 only when their prefix occurs at all, and IDs and mobiles from the runs of ASCII digits
-(numpy over the bytes), where a match can only be a whole run of 11, 17 (+X) or 18 digits.
+(bytes.find over a translated copy), where a match can only be a whole run of 11, 17 (+X) or 18 digits.
 When an answer holds a non-ASCII decimal digit (``\\d`` matches those too, and NFKC turns
 full-width digits into a valid ID), the regular expressions run as written.
 """
@@ -20,8 +20,6 @@ import functools
 import hashlib
 import re
 from collections.abc import Callable, Iterator
-
-import numpy as np
 
 from graph.identifiers import check_resident_id, mask_resident_id
 
@@ -123,18 +121,31 @@ def mask_body(body: bytes) -> bytes:
 
 
 @functools.cache
-def other_digit_table() -> np.ndarray:
-    """Return a table, True at every code point that is a decimal digit but not 0-9 (what else ``\\d`` matches)."""
-    table = np.zeros(0x110000, dtype=bool)
-    table[[c for c in range(0x80, 0x110000) if chr(c).isdecimal()]] = True
-    return table
+def other_digit_pattern() -> re.Pattern[str]:
+    """Return a pattern matching any decimal digit but 0-9 (what else ``\\d`` matches), as a
+    character class of ranges: a search runs at C speed (~1 µs on a 3 KB answer, where a
+    table look-up over the text's code points took ~60 µs)."""
+    points = [c for c in range(0x80, 0x110000) if chr(c).isdecimal()]
+    ranges: list[tuple[int, int]] = []
+    for c in points:
+        if ranges and ranges[-1][1] == c - 1:
+            ranges[-1] = (ranges[-1][0], c)
+        else:
+            ranges.append((c, c))
+    return re.compile("[" + "".join(f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges) + "]")
+
+
+# ASCII, CJK ideographs, CJK and full-width punctuation, general punctuation: no decimal digit
+# but 0-9 among them (tests check), and a negated class of a few ranges is searched ~6x faster
+# than the class of every other digit, which only text with some other character then needs
+_PLAIN_TEXT = re.compile(r"[^\x00-\x7f\u00b7\u2000-\u206f\u3000-\u303f\u4e00-\u9fff\uff00-\uff0f\uff1a-\uffef]")
 
 
 def _has_other_digits(body: bytes) -> bool:
     if body.isascii():
         return False
-    points = np.frombuffer(body.decode("utf-8").encode("utf-32-le"), dtype=np.uint32)
-    return bool(other_digit_table()[points].any())
+    text = body.decode("utf-8")
+    return _PLAIN_TEXT.search(text) is not None and other_digit_pattern().search(text) is not None
 
 
 def _mask_digit_runs(body: bytes) -> bytes:
@@ -184,4 +195,4 @@ def _digit_run(body: bytes, a: int, b: int) -> tuple[bytes | None, int]:
     return _masked_id(body[a:b].decode("ascii")).encode("ascii"), b
 
 
-__all__ = ["mask_body", "mask_body_regex", "other_digit_table"]
+__all__ = ["mask_body", "mask_body_regex", "other_digit_pattern"]

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Body, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
@@ -118,6 +119,11 @@ async def risk(request: Request) -> Response:
         c.risk.remember(version, cache_key, ((report.key,), body))
     audit_keys(request, report.key)
     return json_response(body)
+
+
+def risk_route() -> APIRoute:
+    """The route of :func:`risk` (what :class:`api.fast_path.RiskFastPath` dispatches to)."""
+    return next(r for r in router.routes if isinstance(r, APIRoute) and r.endpoint is risk)
 
 
 def _report_elsewhere(c: ApiContext, key: str, day: dt.date, hops: int) -> tuple[RiskReport, int]:

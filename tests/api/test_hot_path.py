@@ -102,6 +102,20 @@ def test_fast_masking_is_the_regular_expressions(live: Live, truth: dict[str, An
             assert mask_body(body) == mask_body_regex(body), firm
 
 
+def test_non_ascii_digits_are_each_found_by_the_fast_test() -> None:
+    """Every decimal digit but 0-9 (``\\d`` matches them, NFKC turns some into IDs) sends the
+    answer to the regular expressions; CJK text and punctuation alone do not."""
+    from api.masking import _has_other_digits, other_digit_pattern
+
+    others = [chr(c) for c in range(0x80, 0x110000) if chr(c).isdecimal()]
+    assert len(others) > 600
+    for ch in others:
+        assert _has_other_digits(f"郑州（{ch}）".encode()), hex(ord(ch))
+    pattern = other_digit_pattern()
+    assert not any(pattern.search(chr(c)) for c in range(0x80, 0x110000) if not chr(c).isdecimal())
+    assert not _has_other_digits("河南省郑州市金水区（某）有限公司、〇号·第一".encode())
+
+
 def test_risk_parameters_are_validated_as_before(live: Live, truth: dict[str, Any]) -> None:
     firm = truth["linked_risk"][0]["uscc"]
     with live.client("supervision_system") as c:
@@ -168,3 +182,90 @@ def test_names_are_searched_off_the_event_loop_with_the_same_answer(live: Live, 
         assert by_name.content == _expected(live, name, day, True)
         missing = c.get("/api/v1/risk/这家公司并不存在于库中", params={"as_of": AS_OF})
         assert missing.status_code == 404
+
+
+def _serve_without_fast_path(template: Any, folder: Any) -> Live:
+    """A server like ``launch`` gives, with risk checks going through FastAPI's router."""
+    from api.app import create_app
+    from api.auth import ApiSettings, create_key
+    from api.fast_path import RiskFastPath
+    from graph.backends.memory import open_store
+    from tests.api.conftest import start_server
+
+    folder.mkdir(parents=True, exist_ok=True)
+    db = folder / "store.sqlite"
+    db.write_bytes(template.read_bytes())
+    store = open_store(db)
+    app = create_app(ApiSettings(db=str(db), rate_per_second=10_000.0, rate_burst=10_000, prebuild_index=False,
+                                 webhooks_enabled=False), store=store)
+    app.user_middleware = [m for m in app.user_middleware if m.cls is not RiskFastPath]
+    keys = {role: create_key(app.state.api.db, role, f"test-{role}")[1]
+            for role in ("investigator", "supervision_system", "admin")}
+    server, thread, base = start_server(app)
+    return Live(base, app, store, server, thread, keys)
+
+
+def _fast_path_of(live: Live) -> Any:
+    from api.fast_path import RiskFastPath
+
+    layer = live.app.middleware_stack
+    while layer is not None and not isinstance(layer, RiskFastPath):
+        layer = getattr(layer, "app", None)
+    return layer
+
+
+def test_fast_path_answers_as_the_router_would(fresh: Any, template_db: Any, tmp_path: Any,
+                                               truth: dict[str, Any]) -> None:
+    """Risk checks skip FastAPI's router: the same status, body, headers and audit rows as
+    through it, for answers and for every kind of error."""
+    fast = fresh()
+    slow = _serve_without_fast_path(template_db, tmp_path / "slow")
+    try:
+        assert _fast_path_of(slow) is None
+        taken = _fast_path_of(fast)
+        calls = [0]
+        handler = taken.handler
+
+        async def counting(request: Any) -> Any:
+            calls[0] += 1
+            return await handler(request)
+
+        taken.handler = counting
+        case = truth["linked_risk"][0]
+        firm = case["uscc"]
+        name = next(p.name for p in fast.store.view().iter_parties() if p.code == firm)
+        asks = [  # (role, path, query)
+            ("supervision_system", f"/api/v1/risk/{firm}", {"as_of": AS_OF}),
+            ("investigator", f"/api/v1/risk/{firm}", {"as_of": AS_OF, "hops": "2"}),
+            ("investigator", f"/api/v1/risk/per:{case['via']}", {"as_of": AS_OF}),
+            ("supervision_system", f"/api/v1/risk/{name}", {"as_of": AS_OF}),  # a name: searched
+            ("supervision_system", "/api/v1/risk/91110000600037341L", {}),  # valid, unknown: 404
+            ("supervision_system", "/api/v1/risk/91110000600037341X", {}),  # bad check character
+            ("supervision_system", f"/api/v1/risk/{firm}", {"as_of": "1899-12-31"}),  # 422 as_of
+            ("supervision_system", f"/api/v1/risk/{firm}", {"hops": "9"}),  # 422 hops
+            ("supervision_system", f"/api/v1/risk/{firm}", {"as_of": "yesterday"}),  # 422, not a date
+            (None, f"/api/v1/risk/{firm}", {}),  # 401
+            ("wrong", f"/api/v1/risk/{firm}", {}),  # 401, unknown key
+            ("supervision_system", "/api/v1/risk/check", {}),  # GET of the batch path: a name search
+            ("supervision_system", "/api/v1/risk/%20", {}),  # blank
+        ]
+        answers: dict[str, list[tuple[Any, ...]]] = {}
+        for label, live in (("fast", fast), ("slow", slow)):
+            out = answers[label] = []
+            for role, path, query in asks:
+                headers = {"X-API-Key": "cg_nope_nope"} if role == "wrong" else {}
+                with live.client(role if role != "wrong" else None, headers=headers) as c:
+                    r = c.get(path, params=query)
+                out.append((r.status_code, r.content, r.headers.get("content-type"), r.headers.get("retry-after"),
+                            r.headers.get("www-authenticate")))
+            with live.client("admin") as c:
+                rows = c.get("/api/v1/audit", params={"limit": 1000}).json()["items"]
+            out.append(tuple(sorted((r["who_name"] or "", r["endpoint"], r["path"], r["key"] or "", r["status"])
+                                    for r in rows if r["endpoint"] != "/api/v1/audit")))
+        statuses = [a[0] for a in answers["fast"][:-1]]
+        assert {200, 404, 422, 401} <= set(statuses), statuses
+        for i, (a, b) in enumerate(zip(answers["fast"], answers["slow"], strict=True)):
+            assert a == b, (asks[i] if i < len(asks) else "audit rows", a, b)
+        assert calls[0] == len(asks)  # every one of them took the fast path
+    finally:
+        slow.stop()
