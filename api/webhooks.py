@@ -319,19 +319,24 @@ class WebhookService:
         error = ""
         if deleted:
             error = "subscription deleted"
-        elif not self.settings.webhook_allow_private and (refused := await _refused(url)):
-            error = refused  # the host now resolves somewhere it may not go (checked again at each send)
+        elif not self.settings.webhook_allow_private and (vetted := await _vetted(url))[0]:
+            error = vetted[0]  # the host now resolves somewhere it may not go (checked again at each send)
         else:
             ts = str(int(time.time()))
             headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(secret, bytes(body)),
                        TIMESTAMP_HEADER: ts, "X-Creditgraph-Event": event, "X-Creditgraph-Delivery": did,
                        "User-Agent": "creditgraph-webhooks/0.1"}
             try:
-                resp = await client.post(url, content=bytes(body), headers=headers)
+                target, extensions = url, {}
+                if not self.settings.webhook_allow_private:
+                    # connect to the address just vetted, not to whatever the name resolves to a
+                    # moment later (DNS rebinding: public at the check, 127.0.0.1 at the connection)
+                    target, headers["Host"], extensions = pinned_request(url, vetted[1])
+                resp = await client.post(target, content=bytes(body), headers=headers, extensions=extensions)
                 status = resp.status_code
                 if not 200 <= status < 300:
                     error = f"HTTP {status}"
-            except httpx.HTTPError as exc:
+            except (httpx.HTTPError, httpx.InvalidURL) as exc:
                 error = f"{type(exc).__name__}: {exc}"[:500] or type(exc).__name__
         ms = (time.perf_counter() - started) * 1000
         self.db.execute("INSERT INTO delivery_attempts(delivery, attempt, at, status, error, ms) VALUES (?, ?, ?, ?, ?, ?)",
@@ -372,14 +377,15 @@ _COLS = "id, owner, owner_role, url, secret, keys, regions, events, created"
 __all__ = ["WebhookService", "fingerprint", "sign", "verify_signature"]
 
 
-def check_url(url: str, *, allow_private: bool = False) -> None:
+def check_url(url: str, *, allow_private: bool = False) -> list[str]:
     """Refuse a webhook URL that is not http(s), or whose host is (or resolves to) a loopback,
-    private, link-local or otherwise non-public address, unless ``allow_private``."""
+    private, link-local or otherwise non-public address, unless ``allow_private``; return the
+    addresses the host resolved to, all vetted (none when ``allow_private``: not resolved)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidInput(f"url must be an http(s) URL with a host, not {url!r}", field="url")
     if allow_private:
-        return
+        return []
     try:
         infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80),
                                    proto=socket.IPPROTO_TCP)
@@ -399,12 +405,26 @@ def check_url(url: str, *, allow_private: bool = False) -> None:
         if not address.is_global:
             raise InvalidInput(f"url host {parts.hostname!r} is a {'loopback' if address.is_loopback else 'private'} "
                                f"address ({address}): webhooks go to public addresses only", field="url")
+    return [str(info[4][0]) for info in infos]
 
 
-async def _refused(url: str) -> str:
-    """Why a delivery to ``url`` may not go out now ("" when it may)."""
+async def _vetted(url: str) -> tuple[str, str]:
+    """Why a delivery to ``url`` may not go out now ("" when it may), and the vetted address
+    to send it to."""
     try:
-        await asyncio.to_thread(check_url, url)
+        addresses = await asyncio.to_thread(check_url, url)
     except InvalidInput as exc:
-        return f"refused: {exc}"
-    return ""
+        return f"refused: {exc}", ""
+    if not addresses:
+        return f"refused: url host of {url!r} resolved to no address", ""
+    return "", addresses[0]
+
+
+def pinned_request(url: str, address: str) -> tuple[str, str, dict[str, Any]]:
+    """Return the URL that connects to ``address`` in place of ``url``'s host, the Host header
+    naming the host, and the request extensions that keep the host's name for TLS (SNI and
+    certificate check)."""
+    given = httpx.URL(url)
+    host = given.raw_host.decode("ascii") + (f":{given.port}" if given.port is not None else "")
+    extensions = {"sni_hostname": given.raw_host.decode("ascii")} if given.scheme == "https" else {}
+    return str(given.copy_with(host=address)), host, extensions

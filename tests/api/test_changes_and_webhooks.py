@@ -7,6 +7,8 @@ import json
 import time
 from typing import Any
 
+import pytest
+
 from api.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
 from graph.model import LinkKind, RecordKind
 from tests.api.conftest import AS_OF, Live, Receiver
@@ -247,6 +249,59 @@ def test_webhooks_go_to_public_addresses_only(fresh: Any) -> None:
                     "http://localhost/hook", "ftp://example.org/hook"):
             refused = sup.post("/api/v1/webhooks", json={"url": url, "keys": [y.code]})
             assert refused.status_code == 422 and refused.json()["field"] == "url", (url, refused.text)
+
+
+def test_a_delivery_goes_to_the_address_vetted_not_one_resolved_later(fresh: Any, receiver: Receiver,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """DNS rebinding: the host resolves to a public address when checked and to loopback after.
+    The delivery connects to the vetted address, naming the subscriber's host in the Host
+    header (and, for https, in TLS), so a second resolution is never made."""
+    import socket
+
+    import httpx
+
+    real = socket.getaddrinfo
+    asked: list[str] = []
+
+    def rebinding(host: Any, port: Any, *args: Any, **kw: Any) -> Any:
+        if host != "rebind.test":
+            return real(host, port, *args, **kw)
+        asked.append(host)
+        address = "93.184.216.34" if len(asked) <= 2 else "127.0.0.1"  # the subscription's and the send's checks
+        return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, int(port)))]
+
+    sent: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+
+    async def post(self: Any, url: Any, **kw: Any) -> Any:
+        # where the request would connect: recorded, then refused (no public network here)
+        sent.append((str(url), dict(kw.get("headers") or {}), dict(kw.get("extensions") or {})))
+        raise httpx.ConnectError("no public network in tests")
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    monkeypatch.setattr(httpx.AsyncClient, "post", post)
+    live = fresh(webhooks_enabled=False, webhook_allow_private=False)
+    _, y = _pair(live)
+    port = int(receiver.url.split(":")[2].split("/")[0])
+    with live.client("supervision_system") as sup:
+        hook = sup.post("/api/v1/webhooks", json={"url": f"http://rebind.test:{port}/hook", "keys": [y.code]})
+        assert hook.status_code == 201, hook.text
+    svc = live.ctx.webhooks
+    svc.enqueue({"id": hook.json()["id"], "owner_role": "supervision_system"}, "warning",
+                {"event": "warning", "subject": {"key": y.key}, "warnings": []})
+    assert svc.run_pending_sync() == 1
+    assert len(sent) == 1 and len(asked) == 2
+    url, headers, extensions = sent[0]
+    assert url == f"http://93.184.216.34:{port}/hook" and headers["Host"] == f"rebind.test:{port}", sent
+    assert extensions == {} and receiver.requests == []
+    from api.webhooks import pinned_request
+
+    assert pinned_request("https://Bücher.example:8443/h?x=1", "2001:db8::1") == (
+        "https://[2001:db8::1]:8443/h?x=1", "xn--bcher-kva.example:8443", {"sni_hostname": "xn--bcher-kva.example"})
+    assert pinned_request("http://hooks.example/h", "93.184.216.34") == ("http://93.184.216.34/h", "hooks.example", {})
+    # a pinned request as httpx really sends it: to the address, the host named in Host
+    target, host, extensions = pinned_request(f"http://hooks.example:{port}/hook", "127.0.0.1")
+    httpx.post(target, content=b"{}", headers={"Host": host}, extensions=extensions)
+    assert receiver.requests[-1]["headers"]["Host"] == f"hooks.example:{port}"
 
 
 def test_two_clerks_resolving_one_objection_at_once_get_one_201_and_one_409(fresh: Any, truth: dict[str, Any],
