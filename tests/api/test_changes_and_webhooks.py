@@ -256,6 +256,7 @@ def test_a_delivery_goes_to_the_address_vetted_not_one_resolved_later(fresh: Any
     """DNS rebinding: the host resolves to a public address when checked and to loopback after.
     The delivery connects to the vetted address, naming the subscriber's host in the Host
     header (and, for https, in TLS), so a second resolution is never made."""
+    import asyncio
     import socket
 
     import httpx
@@ -298,9 +299,15 @@ def test_a_delivery_goes_to_the_address_vetted_not_one_resolved_later(fresh: Any
     assert pinned_request("https://Bücher.example:8443/h?x=1", "2001:db8::1") == (
         "https://[2001:db8::1]:8443/h?x=1", "xn--bcher-kva.example:8443", {"sni_hostname": "xn--bcher-kva.example"})
     assert pinned_request("http://hooks.example/h", "93.184.216.34") == ("http://93.184.216.34/h", "hooks.example", {})
-    # a pinned request as httpx really sends it: to the address, the host named in Host
+    # a pinned request as the worker really sends it: to the address, the host named in Host
+    monkeypatch.undo()
     target, host, extensions = pinned_request(f"http://hooks.example:{port}/hook", "127.0.0.1")
-    httpx.post(target, content=b"{}", headers={"Host": host}, extensions=extensions)
+
+    async def send() -> None:
+        async with httpx.AsyncClient() as client:
+            await client.post(target, content=b"{}", headers={"Host": host}, extensions=extensions)
+
+    asyncio.run(send())
     assert receiver.requests[-1]["headers"]["Host"] == f"hooks.example:{port}"
 
 
