@@ -327,7 +327,8 @@ class WebhookService:
                        TIMESTAMP_HEADER: ts, "X-Creditgraph-Event": event, "X-Creditgraph-Delivery": did,
                        "User-Agent": "creditgraph-webhooks/0.1"}
             try:
-                target, extensions = url, {}
+                target = url
+                extensions: dict[str, Any] = {}
                 if not self.settings.webhook_allow_private:
                     # connect to the address just vetted, not to whatever the name resolves to a
                     # moment later (DNS rebinding: public at the check, 127.0.0.1 at the connection)

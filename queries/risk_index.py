@@ -506,9 +506,10 @@ class RiskIndex:
         return self._memo(self._link_memo, link_ids, view.links_by_id)
 
     def parties_by_node(self, view: View, nodes: Iterable[int]) -> dict[int, Party]:
-        """The party of each node id (embedded backend: a party row id), remembered for this
-        store version; what is read is remembered by key too, for :meth:`parties`."""
-        found = self._memo(self._node_memo, nodes, view.parties_by_rowid)  # type: ignore[attr-defined]
+        """The party of each node id (embedded backend: a party row id) with its key, kind and
+        name (all a warning path shows), remembered for this store version; what is read is
+        remembered by key too, for :meth:`parties`."""
+        found = self._memo(self._node_memo, nodes, view.party_names_by_rowid)  # type: ignore[attr-defined]
         if len(self._party_memo) + len(found) > _MEMO_LIMIT:
             self._party_memo.clear()
         for party in found.values():
@@ -579,13 +580,16 @@ class RiskIndex:
             return [], self._capped(view, x)  # no punished party within hops: no labels to read
         n_src = max(len(self.sources), 1)
         best: dict[int, tuple[float, int, int]] = {}  # source index -> (value, hops, row)
+        bounds = np.array((x * n_src, (x + 1) * n_src), dtype=np.int64)
         for h, layer in enumerate(self.layers, start=1):
-            lo = np.searchsorted(layer.key, x * n_src)
-            hi = np.searchsorted(layer.key, (x + 1) * n_src)
-            for row in range(lo, hi):
-                si = int(layer.key[row] % n_src)
-                val = float(layer.val[row])
-                if si not in best or val > best[si][0]:
+            lo, hi = layer.key.searchsorted(bounds).tolist()
+            if lo == hi:
+                continue
+            # one conversion per slice, not one numpy scalar per label
+            for row, si, val in zip(range(lo, hi), (layer.key[lo:hi] % n_src).tolist(), layer.val[lo:hi].tolist(),
+                                    strict=True):
+                got = best.get(si)
+                if got is None or val > got[0]:
                     best[si] = (val, h, row)
         subject = view.resolve(key) if node is None else key
         walks = []
@@ -606,8 +610,7 @@ class RiskIndex:
                 src_first.append(not bool(self.arc_fwd[arc]))
                 node_ids.append(y)
                 if level > 1:
-                    prev = self.layers[level - 2]
-                    cur_row = int(np.searchsorted(prev.key, y * n_src + si))
+                    cur_row = int(self.layers[level - 2].key.searchsorted(y * n_src + si))
             walks.append((source, val, node_ids, edges, src_first))
         if self.arrays.rowid is not None and self.arrays.title is not None:
             hits = self._hits_by_row(view, x, subject, walks)
