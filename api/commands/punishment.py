@@ -17,6 +17,7 @@ from typing import Any
 
 import click
 
+from api.checked_write import write_checked
 from api.settings import get_settings
 from api.stores import open_configured_store
 from graph.model import RecordKind, Source
@@ -140,11 +141,6 @@ def _load(view: Any, record_id: str, kinds: tuple[RecordKind, ...], what: str) -
     return rec
 
 
-def _write(store: Any, record: Any) -> None:
-    with store.writer() as w:
-        w.put_records([record])
-
-
 @click.command()
 @click.argument("entry_id")
 @click.option("--date", "on", required=True, help="Date the repair was approved (YYYY-MM-DD).")
@@ -155,11 +151,14 @@ def repair(entry_id: str, on: str, by: str, note: str, db: str) -> None:
     """Record a credit repair (信用修复) of ENTRY_ID: the punishments it gave end on that date."""
     from queries.actions import REPAIRABLE, check_action, repair_record
 
-    with _store(db) as store:
-        entry = _load(store.view(), entry_id, tuple(REPAIRABLE), "list entry, court entry or penalty")
+    def build(view: Any) -> Any:
+        entry = _load(view, entry_id, tuple(REPAIRABLE), "list entry, court entry or penalty")
         rec = repair_record(entry, _date(on), by, note, source=CLI_SOURCE)  # type: ignore[arg-type]
-        check_action(store.view(), rec)
-        _write(store, rec)
+        check_action(view, rec)
+        return rec
+
+    with _store(db) as store:
+        rec = write_checked(store, build)
     click.echo(f"repair {rec.id} recorded for {entry_id} on {rec.start}")
 
 
@@ -172,12 +171,15 @@ def objection(entry_id: str, on: str, claim: str, db: str) -> None:
     """Record an objection (异议) to ENTRY_ID; it stands until resolved."""
     from queries.actions import check_action, objection_record
 
-    with _store(db) as store:
-        entry = _load(store.view(), entry_id, (RecordKind.LIST_ENTRY, RecordKind.COURT_DISHONEST, RecordKind.PENALTY),
+    def build(view: Any) -> Any:
+        entry = _load(view, entry_id, (RecordKind.LIST_ENTRY, RecordKind.COURT_DISHONEST, RecordKind.PENALTY),
                       "list entry, court entry or penalty")
         rec = objection_record(entry, _date(on), claim, source=CLI_SOURCE)  # type: ignore[arg-type]
-        check_action(store.view(), rec)
-        _write(store, rec)
+        check_action(view, rec)
+        return rec
+
+    with _store(db) as store:
+        rec = write_checked(store, build)
     click.echo(f"objection {rec.id} recorded for {entry_id} on {rec.start}")
 
 
@@ -191,11 +193,14 @@ def resolve_objection(objection_id: str, on: str, outcome: str, note: str, db: s
     """Resolve OBJECTION_ID: upheld revokes the entry from that date, rejected leaves it standing."""
     from queries.actions import check_action, resolution_record
 
-    with _store(db) as store:
-        obj = _load(store.view(), objection_id, (RecordKind.OBJECTION,), "objection")
+    def build(view: Any) -> Any:
+        obj = _load(view, objection_id, (RecordKind.OBJECTION,), "objection")
         rec = resolution_record(obj, _date(on), outcome, note, source=CLI_SOURCE)  # type: ignore[arg-type]
-        check_action(store.view(), rec)
-        _write(store, rec)
+        check_action(view, rec)
+        return rec
+
+    with _store(db) as store:
+        rec = write_checked(store, build)
     click.echo(f"objection {objection_id} {outcome} on {rec.start} ({rec.id})")
 
 

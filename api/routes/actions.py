@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Request
@@ -11,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from api.audit import audit_keys
+from api.checked_write import write_checked
 from api.routes.common import ActionWriter, ApiContext, ctx, json_response, record_out, today
 from api.schemas import ActionOut, ObjectionIn, RepairIn, ResolutionIn
 from graph.model import Record, RecordKind, Source
@@ -36,18 +36,12 @@ def _load(view: Any, record_id: str, kinds: tuple[RecordKind, ...], what: str, f
     return rec
 
 
-# Checking an action against the entry's state and writing it happen under one lock: two
-# clerks resolving the same objection at once must not both pass the check (one 201, one 409).
-_ACTIONS = threading.Lock()
-
-
 def _write(c: ApiContext, build: Any, entry_id_of: Any) -> dict[str, Any]:
     if c.webhooks is not None:
         c.webhooks.prime()
-    with _ACTIONS:
-        rec = build(c.store.view())
-        with c.store.writer() as w:
-            w.put_records([rec])
+    # checked and written in one write batch: two clerks resolving the same objection at once,
+    # here or through the CLI, must not both pass the check (one 201, one 409)
+    rec = write_checked(c.store, build)
     view = c.store.view()
     c.risk.caught_up(view)  # before answering: whoever asks after this write reads it
     entry = view.record(entry_id_of(rec, view))

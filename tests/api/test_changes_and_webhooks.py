@@ -340,3 +340,50 @@ def test_two_clerks_resolving_one_objection_at_once_get_one_201_and_one_409(fres
     with ThreadPoolExecutor(8) as pool:
         codes = sorted(pool.map(resolve, outcomes))
     assert codes == [201] + [409] * 7
+
+
+def test_a_clerk_at_the_api_and_one_at_the_cli_resolving_one_objection_record_one(fresh: Any, truth: dict[str, Any],
+                                                                                    monkeypatch: Any) -> None:
+    """The check and the write of an action share one write batch, across processes too: the
+    CLI (another process) waits for the API's batch, then finds the objection resolved."""
+    import subprocess
+    import sys
+    import threading
+
+    import api.routes.actions as actions
+
+    checked = actions.check_action
+    inside = threading.Event()
+
+    def slow_check(*args: Any, **kw: Any) -> None:  # a window the CLI process can start in
+        checked(*args, **kw)
+        inside.set()
+        time.sleep(4)
+
+    monkeypatch.setattr(actions, "check_action", slow_check)
+    live = fresh(webhooks_enabled=False)
+    black = next(e for e in truth["punishment"]["entries"] if e["active"] and e["list_type"] == "严重失信主体名单")
+    entry = next(r for r in live.store.view().records("org:" + black["uscc"], kinds=[RecordKind.LIST_ENTRY])
+                 if r.attrs.get("decision_no") == black["decision_no"])
+    with live.client("investigator") as c:
+        oid = c.post(f"/api/v1/records/{entry.id}/objections", json={"date": "2025-07-01", "claim": "认定有误"}
+                     ).json()["record"]["id"]
+    got: list[int] = []
+
+    def at_the_api() -> None:
+        with live.client("investigator") as c:
+            got.append(c.post(f"/api/v1/objections/{oid}/resolution",
+                              json={"date": "2025-08-01", "outcome": "upheld"}).status_code)
+
+    clerk = threading.Thread(target=at_the_api)
+    clerk.start()
+    assert inside.wait(30)
+    cli = subprocess.run([sys.executable, "-c", "from api.cli import main; main()", "resolve-objection", oid, "--date", "2025-08-02",
+                          "--outcome", "rejected", "--db", str(live.store.path)], capture_output=True, text=True,
+                         timeout=120)
+    clerk.join(60)
+    assert got == [201]
+    assert cli.returncode != 0 and "already resolved" in cli.stdout + cli.stderr, (cli.stdout, cli.stderr)
+    done = [r for r in live.store.view().records_targeting(oid) if r.kind == RecordKind.OBJECTION_RESOLUTION]
+    assert [(r.start, r.attrs["outcome"]) for r in done] == [(dt.date(2025, 8, 1), "upheld")]
+
