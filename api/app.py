@@ -25,10 +25,11 @@ from fastapi.responses import HTMLResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
+from api import masking
 from api.audit import AuditLog, AuditMiddleware
 from api.auth import ApiDatabase, KeyRing, RateLimiter, api_db_path, api_settings
 from api.fast_path import RiskFastPath
-from api.masking import _digit_screens, mask_body, other_digit_bytes
+from api.masking import mask_body
 from api.pages import mount_pages
 from api.pages.views import error_page
 from api.routes import actions, admin, graph, parties, relocations, risk, webhooks
@@ -209,7 +210,7 @@ def create_app(settings: Settings | None = None, store: Any = None) -> FastAPI:
 
 
 def _prebuild(context: ApiContext, stop: threading.Event) -> None:
-    other_digit_bytes(), _digit_screens()  # the masking's patterns of non-ASCII digits (a second, once)
+    masking.warm_up()
     with contextlib.suppress(Exception):
         context.risk.index(context.store.view(), dt.date.today(), 3)
         context.webhooks.prime()

@@ -3,25 +3,33 @@
 An action is checked against the stored state (:func:`queries.actions.check_action`: no
 second resolution of one objection, no repair of an entry no longer in force) and then
 written. Both must happen while no other writer can commit, or two clerks (two API
-requests, the CLI and a server, two servers on one store) could both pass the check.
+requests, the CLI and a server) could both pass the check.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
 from graph.model import Record
+
+# In this process, one action at a time from its check to its commit. The embedded store's
+# batch already holds SQLite's write lock that long (across processes too); the Bolt store's
+# batch takes its lock only to commit, so without this two requests could both pass the check.
+_ONE_AT_A_TIME = threading.Lock()
 
 
 def write_checked(store: Any, build: Callable[[Any], Record]) -> Record:
     """Build the action from the committed state (``build`` receives a view and checks what it
     builds), and write it, inside one write batch; return it.
 
-    The batch holds the store's write lock from before the check until the commit: on the
-    embedded store, SQLite's (BEGIN IMMEDIATE, across processes) and the writer turn; so a
-    second writer's check waits and then sees this action."""
-    with store.writer() as w:
+    On the embedded store the batch holds SQLite's write lock (BEGIN IMMEDIATE) and the writer
+    turn from before the check until the commit, so a second writer's check, in this process or
+    another (the CLI, a second server), waits and then sees this action. On the Bolt store only
+    writers in this process are kept apart (a lock here): two processes acting on one entry at
+    the same moment could still both pass the check there."""
+    with _ONE_AT_A_TIME, store.writer() as w:
         record = build(store.view())
         w.put_records([record])
     return record

@@ -7,8 +7,9 @@ requests straight to the same handler (:func:`api.routes.risk.risk`). What a req
 otherwise unchanged: the audit (this middleware sits inside :class:`~api.audit.AuditMiddleware`,
 which reads the route from the scope, set here as the router would), the body limit, the
 handler's authorisation, rate limit, masking and caching, and the app's exception handlers,
-which this middleware calls as Starlette's ``ExceptionMiddleware`` would. Any other method or
-path (HEAD, ``/risk/check``, a key with a slash) goes down the stack as before.
+which this middleware calls as Starlette's ``ExceptionMiddleware`` would. Any other method
+(HEAD, the batch's ``POST /risk/check``) or path (a key with a slash) goes down the stack as
+before; ``GET /risk/check`` is a check of a party named "check", as the router has it.
 """
 
 from __future__ import annotations

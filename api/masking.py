@@ -162,6 +162,13 @@ def _digit_screens() -> tuple[re.Pattern[bytes], bytes]:
     return re.compile(fullwidth or b"(?!)"), bytes(b for b in range(256) if b not in leads)
 
 
+def warm_up() -> None:
+    """Build the patterns of non-ASCII digits now (about a second), not in the first answer
+    that needs them."""
+    other_digit_bytes()
+    _digit_screens()
+
+
 def _has_other_digits(body: bytes) -> bool:
     if body.isascii():
         return False
@@ -223,4 +230,4 @@ def _masked_id_bytes(run: bytes) -> bytes:
     return _masked_id(run.decode("ascii")).encode("ascii")
 
 
-__all__ = ["mask_body", "mask_body_regex", "other_digit_bytes"]
+__all__ = ["mask_body", "mask_body_regex", "other_digit_bytes", "warm_up"]

@@ -290,7 +290,13 @@ class WebhookService:
                                    f"ORDER BY d.created LIMIT 200", args)
             if not rows:
                 return 0
-            async with httpx.AsyncClient(timeout=self.settings.webhook_timeout_seconds) as client:
+            # Deliveries to vetted addresses (see pinned_request) open a connection each: pooled
+            # connections are keyed by address, so two hosts behind one IP would share a TLS session
+            # verified for the first; and no proxy from the environment (it would connect by name).
+            pinned = not self.settings.webhook_allow_private
+            async with httpx.AsyncClient(timeout=self.settings.webhook_timeout_seconds, trust_env=not pinned,
+                                         limits=httpx.Limits(max_keepalive_connections=0) if pinned
+                                         else httpx.Limits()) as client:
                 for row in rows:
                     await self._attempt(client, *row)
             return len(rows)
@@ -327,13 +333,12 @@ class WebhookService:
                        TIMESTAMP_HEADER: ts, "X-Creditgraph-Event": event, "X-Creditgraph-Delivery": did,
                        "User-Agent": "creditgraph-webhooks/0.1"}
             try:
-                target = url
-                extensions: dict[str, Any] = {}
-                if not self.settings.webhook_allow_private:
-                    # connect to the address just vetted, not to whatever the name resolves to a
+                if self.settings.webhook_allow_private:
+                    resp = await client.post(url, content=bytes(body), headers=headers)
+                else:
+                    # connect to an address just vetted, not to whatever the name resolves to a
                     # moment later (DNS rebinding: public at the check, 127.0.0.1 at the connection)
-                    target, headers["Host"], extensions = pinned_request(url, vetted[1])
-                resp = await client.post(target, content=bytes(body), headers=headers, extensions=extensions)
+                    resp = await _post_pinned(client, url, vetted[1], bytes(body), headers)
                 status = resp.status_code
                 if not 200 <= status < 300:
                     error = f"HTTP {status}"
@@ -409,23 +414,46 @@ def check_url(url: str, *, allow_private: bool = False) -> list[str]:
     return [str(info[4][0]) for info in infos]
 
 
-async def _vetted(url: str) -> tuple[str, str]:
-    """Why a delivery to ``url`` may not go out now ("" when it may), and the vetted address
+async def _vetted(url: str) -> tuple[str, list[str]]:
+    """Why a delivery to ``url`` may not go out now ("" when it may), and the vetted addresses
     to send it to."""
     try:
         addresses = await asyncio.to_thread(check_url, url)
     except InvalidInput as exc:
-        return f"refused: {exc}", ""
+        return f"refused: {exc}", []
     if not addresses:
-        return f"refused: url host of {url!r} resolved to no address", ""
-    return "", addresses[0]
+        return f"refused: url host of {url!r} resolved to no address", []
+    return "", list(dict.fromkeys(addresses))
+
+
+async def _post_pinned(client: httpx.AsyncClient, url: str, addresses: list[str], body: bytes,
+                       headers: dict[str, str]) -> httpx.Response:
+    """POST to each vetted address in turn until one connects (as a client given the name would
+    try each address it resolves to)."""
+    for i, address in enumerate(addresses):
+        target, host, extensions = pinned_request(url, address)
+        try:
+            return await client.post(target, content=body, headers={**headers, "Host": host}, extensions=extensions)
+        except httpx.ConnectError:
+            if i == len(addresses) - 1:
+                raise
+    raise httpx.ConnectError(f"no address to connect to for {url}")
 
 
 def pinned_request(url: str, address: str) -> tuple[str, str, dict[str, Any]]:
     """Return the URL that connects to ``address`` in place of ``url``'s host, the Host header
-    naming the host, and the request extensions that keep the host's name for TLS (SNI and
-    certificate check)."""
+    naming the host (IPv6 in brackets, no user info), and the request extensions that keep the
+    host's name for TLS (SNI and certificate check; none for a host given as an IP address)."""
     given = httpx.URL(url)
-    host = given.raw_host.decode("ascii") + (f":{given.port}" if given.port is not None else "")
-    extensions = {"sni_hostname": given.raw_host.decode("ascii")} if given.scheme == "https" else {}
-    return str(given.copy_with(host=address)), host, extensions
+    extensions: dict[str, Any] = {}
+    if given.scheme == "https" and not _is_ip(given.host):
+        extensions["sni_hostname"] = given.raw_host.decode("ascii")
+    return str(given.copy_with(host=address)), given.netloc.decode("ascii"), extensions
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True

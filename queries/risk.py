@@ -530,7 +530,7 @@ def _check(view: View, key: str, as_of: dt.date, hops: int, catalog: Catalog, cf
         reasons = index.reasons
         book = index.book
         method = "index"
-        parties_of = partial(index.parties, view)
+        parties_of = partial(index.path_parties, view)
     else:
         punished = punished_parties(view, as_of, catalog)
         hits, capped = direct_hits(view, subject.key, as_of, hops, cfg, punished.keys())

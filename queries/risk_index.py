@@ -71,8 +71,8 @@ class GraphArrays:
     # alias), in one look-up, or None; only where the backend offers it (the embedded one)
     plain_party: Callable[[Any, str], tuple[int, str, str] | None] | None = None
     # the stored row of each link, where node ids are party row ids too (the embedded
-    # backend): a check then reads its paths' parties by row id (``parties_by_rowid`` of the
-    # view) instead of by key, and builds their links from these columns
+    # backend): a check then reads its paths' parties by row id (``light_parties_by_rowid`` of
+    # the view) instead of by key, and builds their links from these columns
     rowid: np.ndarray | None = None
     # each link's title as a code into ``titles`` (0: none), where the backend gives them: a
     # warning path's links are then built from these columns, without reading their rows
@@ -496,20 +496,21 @@ class RiskIndex:
             return False  # other backends: no cheap way to tell
         return bool(hasattr(view, "index") and token[1] == _embedded_token(view))
 
-    def parties(self, view: View, keys: Iterable[str]) -> dict[str, Party]:
-        """``view.parties(keys)``, remembered for this store version: the parties on warning
-        paths (punished parties, their officers) recur in the answers of many subjects."""
+    def path_parties(self, view: View, keys: Iterable[str]) -> dict[str, Party]:
+        """The parties on warning paths, remembered for this store version (punished parties and
+        their officers recur in the answers of many subjects). Only their key, kind and name are
+        sure to be filled: those read by :meth:`path_parties_by_node` are light values."""
         return self._memo(self._party_memo, keys, view.parties)
 
     def links_by_id(self, view: View, link_ids: Iterable[str]) -> dict[str, Link]:
         """``view.links_by_id(link_ids)``, remembered for this store version."""
         return self._memo(self._link_memo, link_ids, view.links_by_id)
 
-    def parties_by_node(self, view: View, nodes: Iterable[int]) -> dict[int, Party]:
-        """The party of each node id (embedded backend: a party row id) with its key, kind and
-        name (all a warning path shows), remembered for this store version; what is read is
-        remembered by key too, for :meth:`parties`."""
-        found = self._memo(self._node_memo, nodes, view.party_names_by_rowid)  # type: ignore[attr-defined]
+    def path_parties_by_node(self, view: View, nodes: Iterable[int]) -> dict[int, Party]:
+        """The party of each node id (embedded backend: a party row id) as a light value, key,
+        kind and name only (all a warning path shows), remembered for this store version; what
+        is read is remembered by key too, for :meth:`path_parties`."""
+        found = self._memo(self._node_memo, nodes, view.light_parties_by_rowid)  # type: ignore[attr-defined]
         if len(self._party_memo) + len(found) > _MEMO_LIMIT:
             self._party_memo.clear()
         for party in found.values():
@@ -621,7 +622,7 @@ class RiskIndex:
     def _hits_by_row(self, view: View, x: int, subject: str, walks: list[Any]) -> list[LinkHit]:
         """The walks (from node ``x``, the subject's) as hits: their parties read by row id
         (node ids are party rows), their links built from the columns."""
-        parties = self.parties_by_node(view, (n for w in walks for n in w[2][1:]))
+        parties = self.path_parties_by_node(view, (n for w in walks for n in w[2][1:]))
         # the links from the columns (a warning shows kind, title, dates and ratio): reading
         # their rows cost ~90 µs a marked check at 1M firms, a random page each
         keys_of = {n: p.key for n, p in parties.items()} | {x: subject}

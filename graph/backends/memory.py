@@ -716,9 +716,10 @@ class EmbeddedView:
                 out[row[1]] = self._party(row)
         return out
 
-    def party_names_by_rowid(self, ids: Iterable[int]) -> dict[int, Party]:
-        """Return the parties stored in these rows with their key, kind and name only (what a
-        warning path shows of them), by row id: a third of the time of :meth:`parties_by_rowid`."""
+    def light_parties_by_rowid(self, ids: Iterable[int]) -> dict[int, Party]:
+        """Return the parties stored in these rows as light values, by row id: key, kind and name
+        read, every other field at its default (what a warning path shows of them, in a third of
+        the time of :meth:`parties_by_rowid`)."""
         out: dict[int, Party] = {}
         for chunk in _chunks(list(ids), 900):
             marks = ",".join("?" * len(chunk))

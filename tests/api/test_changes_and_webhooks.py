@@ -299,6 +299,8 @@ def test_a_delivery_goes_to_the_address_vetted_not_one_resolved_later(fresh: Any
     assert pinned_request("https://Bücher.example:8443/h?x=1", "2001:db8::1") == (
         "https://[2001:db8::1]:8443/h?x=1", "xn--bcher-kva.example:8443", {"sni_hostname": "xn--bcher-kva.example"})
     assert pinned_request("http://hooks.example/h", "93.184.216.34") == ("http://93.184.216.34/h", "hooks.example", {})
+    assert pinned_request("https://[2606:4700::1]:8443/h", "2606:4700::1") == (
+        "https://[2606:4700::1]:8443/h", "[2606:4700::1]:8443", {})  # an IP host: no SNI name, Host in brackets
     # a pinned request as the worker really sends it: to the address, the host named in Host
     monkeypatch.undo()
     target, host, extensions = pinned_request(f"http://hooks.example:{port}/hook", "127.0.0.1")
@@ -352,38 +354,51 @@ def test_a_clerk_at_the_api_and_one_at_the_cli_resolving_one_objection_record_on
 
     import api.routes.actions as actions
 
+    live = fresh(webhooks_enabled=False)
+
+    def cli(*args: str) -> tuple[subprocess.CompletedProcess[str], float]:
+        started = time.monotonic()
+        done = subprocess.run([sys.executable, "-c", "from api.cli import main; main()", *args,
+                               "--db", str(live.store.path)], capture_output=True, text=True, timeout=120)
+        return done, time.monotonic() - started
+
+    # how long the CLI takes to reach its check here (imports, opening the store, one read)
+    probe, startup = cli("resolve-objection", "no-such-objection", "--date", "2025-08-02", "--outcome", "rejected")
+    assert probe.returncode != 0 and "no objection" in probe.stdout + probe.stderr
     checked = actions.check_action
     inside = threading.Event()
 
-    def slow_check(*args: Any, **kw: Any) -> None:  # a window the CLI process can start in
+    def slow_check(*args: Any, **kw: Any) -> None:  # a window the CLI process starts and checks in
         checked(*args, **kw)
         inside.set()
-        time.sleep(4)
+        time.sleep(max(3.0, 3 * startup))
 
     monkeypatch.setattr(actions, "check_action", slow_check)
-    live = fresh(webhooks_enabled=False)
     black = next(e for e in truth["punishment"]["entries"] if e["active"] and e["list_type"] == "严重失信主体名单")
     entry = next(r for r in live.store.view().records("org:" + black["uscc"], kinds=[RecordKind.LIST_ENTRY])
                  if r.attrs.get("decision_no") == black["decision_no"])
     with live.client("investigator") as c:
         oid = c.post(f"/api/v1/records/{entry.id}/objections", json={"date": "2025-07-01", "claim": "认定有误"}
                      ).json()["record"]["id"]
-    got: list[int] = []
+    got: list[tuple[int, float]] = []
 
     def at_the_api() -> None:
         with live.client("investigator") as c:
-            got.append(c.post(f"/api/v1/objections/{oid}/resolution",
-                              json={"date": "2025-08-01", "outcome": "upheld"}).status_code)
+            status = c.post(f"/api/v1/objections/{oid}/resolution", json={"date": "2025-08-01", "outcome": "upheld"}
+                            ).status_code
+        got.append((status, time.monotonic()))
 
     clerk = threading.Thread(target=at_the_api)
     clerk.start()
     assert inside.wait(30)
-    cli = subprocess.run([sys.executable, "-c", "from api.cli import main; main()", "resolve-objection", oid, "--date", "2025-08-02",
-                          "--outcome", "rejected", "--db", str(live.store.path)], capture_output=True, text=True,
-                         timeout=120)
+    cli_started = time.monotonic()
+    second, _ = cli("resolve-objection", oid, "--date", "2025-08-02", "--outcome", "rejected")
     clerk.join(60)
-    assert got == [201]
-    assert cli.returncode != 0 and "already resolved" in cli.stdout + cli.stderr, (cli.stdout, cli.stderr)
+    assert [status for status, _ in got] == [201]
+    # the CLI reached its check while the API's batch was still open (else this proves nothing)
+    assert cli_started + 1.5 * startup < got[0][1], (startup, got[0][1] - cli_started)
+    assert second.returncode != 0 and "already resolved" in second.stdout + second.stderr, (second.stdout,
+                                                                                             second.stderr)
     done = [r for r in live.store.view().records_targeting(oid) if r.kind == RecordKind.OBJECTION_RESOLUTION]
     assert [(r.start, r.attrs["outcome"]) for r in done] == [(dt.date(2025, 8, 1), "upheld")]
 
