@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from api.settings import Settings
+from graph.loop_pass import current_pass
 from graph.store import InvalidInput, NotFound
 
 ROLES = ("investigator", "supervision_system", "admin")
@@ -123,9 +124,18 @@ CREATE TABLE IF NOT EXISTS api_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
+_LAST_MS: tuple[int, str] = (-1, "")  # the last millisecond formatted (audit rows come in bursts)
+
+
 def now_iso() -> str:
     """The current time, UTC, ISO 8601 with milliseconds."""
-    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+    global _LAST_MS
+    ms = time.time_ns() // 1_000_000
+    last = _LAST_MS  # one read: another thread may swap the pair meanwhile
+    if last[0] != ms:
+        when = dt.datetime.fromtimestamp(ms // 1000, dt.UTC).replace(microsecond=ms % 1000 * 1000)
+        last = _LAST_MS = (ms, when.isoformat(timespec="milliseconds"))
+    return last[1]
 
 
 class ApiDatabase:
@@ -276,22 +286,27 @@ def revoke_key(db: ApiDatabase, key_id: str) -> ApiKey:
 
 class KeyRing:
     """Verifies presented keys against an in-memory copy of the key table, reloaded whenever
-    the file changed (a revocation from the CLI takes effect on the next request)."""
+    the file changed (a revocation from the CLI takes effect on the next request, or, in a
+    server, from the next pass of its event loop: the file is looked at once per pass)."""
 
     def __init__(self, db: ApiDatabase) -> None:
         self.db = db
         self._version: int | None = None
         self._keys: dict[str, tuple[bytes, bytes, Principal]] = {}
         self._local_changes = 0
+        self._checked_in: object | None = None  # the event-loop pass that last looked at the file
 
     def _reload(self) -> None:
+        token = current_pass()
+        if token is not None and token is self._checked_in and self._local_changes == _local_key_changes[0]:
+            return  # the file was looked at in this pass of the event loop (see graph.loop_pass)
         version = self.db.data_version()
-        if version == self._version and self._local_changes == _local_key_changes[0]:
-            return
-        rows = self.db.execute("SELECT id, name, role, salt, hash FROM api_keys WHERE revoked IS NULL")
-        self._keys = {r[0]: (bytes(r[3]), bytes(r[4]), Principal(r[0], r[1], r[2])) for r in rows}
-        self._version = version
-        self._local_changes = _local_key_changes[0]
+        if version != self._version or self._local_changes != _local_key_changes[0]:
+            rows = self.db.execute("SELECT id, name, role, salt, hash FROM api_keys WHERE revoked IS NULL")
+            self._keys = {r[0]: (bytes(r[3]), bytes(r[4]), Principal(r[0], r[1], r[2])) for r in rows}
+            self._version = version
+            self._local_changes = _local_key_changes[0]
+        self._checked_in = token
 
     def verify(self, presented: str) -> Principal | None:
         """Return the principal of a valid, unrevoked key, else None."""

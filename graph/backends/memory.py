@@ -55,6 +55,7 @@ from graph.backends.sqlite_schema import (
     migrate_undated_names,
 )
 from graph.backends.writer_turn import WriterTurn
+from graph.loop_pass import current_pass
 from graph.model import (
     Alias,
     CodeObservation,
@@ -324,15 +325,20 @@ class EmbeddedStore:
 
         Read again only when something was committed since the last look: by this store's
         writer, or by another connection (``PRAGMA data_version`` changes then), so the hot
-        path of a read costs one pragma, not a table read."""
+        path of a read costs one pragma, not a table read; on a thread running an event loop,
+        one pragma per pass of the loop (:mod:`graph.loop_pass`)."""
+        cached = getattr(self._local, "version", None)
+        token = current_pass()
+        if token is not None and cached is not None and cached[3] is token and cached[1] == self._commits:
+            return int(cached[2])  # another process's commits were looked for in this pass of the event loop
         conn = self._read_conn()
         seen = conn.execute("PRAGMA data_version").fetchone()[0]
-        cached = getattr(self._local, "version", None)
         if cached is not None and cached[0] == seen and cached[1] == self._commits:
+            self._local.version = (*cached[:3], token)
             return int(cached[2])
         row = conn.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
         version = int(row[0]) if row else 0
-        self._local.version = (seen, self._commits, version)
+        self._local.version = (seen, self._commits, version, token)
         return version
 
     def _fresh_index(self) -> LinkIndex:
