@@ -338,3 +338,23 @@ def test_a_resolved_masked_mention_is_listed_as_its_person_once(page: Any, site:
     keys = [rows.nth(i).get_attribute("data-key") for i in range(rows.count())]
     assert f"per:{case['expected_person_id']}" in keys
     assert len(keys) == len(set(keys)) and not any(k.startswith("unr:") for k in keys)
+
+
+def test_pages_fit_a_phone_screen(browser: Any, site: Site, truth: dict[str, Any]) -> None:
+    """At 390 px (a phone) no page scrolls sideways: the menu wraps under the brand with each
+    entry on one line, facts stack, wide tables scroll inside themselves."""
+    ctx = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844})
+    try:
+        page = ctx.new_page()
+        login(page, site, "investigator")
+        firm = truth["linked_risk"][0]["uscc"]
+        for path in ("/ui/search?q=郑州", f"/ui/party/org:{firm}", f"/ui/risk?key={firm}", f"/ui/graph/org:{firm}",
+                     "/ui/relocations"):
+            page.goto(site.base + path)
+            page.wait_for_load_state("networkidle")
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390, (path, width)
+            heights = page.eval_on_selector_all("header.top nav a", "els => els.map(e => e.getBoundingClientRect().height)")
+            assert heights and max(heights) < 40, (path, heights)  # one line each, not a letter a line
+    finally:
+        ctx.close()
