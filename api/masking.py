@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from graph.identifiers import check_resident_id, mask_resident_id
 
@@ -121,15 +121,23 @@ def mask_body(body: bytes) -> bytes:
 
 
 @functools.cache
-def other_digit_bytes() -> re.Pattern[bytes]:
-    """Return a pattern matching the UTF-8 encoding of any decimal digit but 0-9: each digit's
-    bytes but the last, then a class of last bytes."""
+def _digit_encodings() -> tuple[bytes, ...]:
+    """The UTF-8 encoding of every decimal digit but 0-9 (what else ``\\d`` matches)."""
+    return tuple(chr(c).encode("utf-8") for c in range(0x80, 0x110000) if chr(c).isdecimal())
+
+
+def _alternation(encodings: Iterable[bytes]) -> bytes:
+    """A pattern matching any of ``encodings``: per shared prefix, a class of last bytes."""
     by_prefix: dict[bytes, list[int]] = {}
-    for c in range(0x80, 0x110000):
-        if chr(c).isdecimal():
-            raw = chr(c).encode("utf-8")
-            by_prefix.setdefault(raw[:-1], []).append(raw[-1])
-    return re.compile(b"|".join(re.escape(prefix) + _byte_class(last) for prefix, last in sorted(by_prefix.items())))
+    for raw in encodings:
+        by_prefix.setdefault(raw[:-1], []).append(raw[-1])
+    return b"|".join(re.escape(prefix) + _byte_class(last) for prefix, last in sorted(by_prefix.items()))
+
+
+@functools.cache
+def other_digit_bytes() -> re.Pattern[bytes]:
+    """Return a pattern matching the UTF-8 encoding of any decimal digit but 0-9."""
+    return re.compile(_alternation(_digit_encodings()))
 
 
 def _byte_class(values: list[int]) -> bytes:
@@ -150,15 +158,9 @@ def _digit_screens() -> tuple[re.Pattern[bytes], bytes]:
     get a pattern of their own, searched by its literal prefix; the other lead bytes are found
     by deleting every other byte (``bytes.translate``). Either finding something sends the
     answer to the full pattern. Both together cost ~2 µs."""
-    leads: dict[int, list[bytes]] = {}
-    for c in range(0x80, 0x110000):
-        if chr(c).isdecimal():
-            raw = chr(c).encode("utf-8")
-            leads.setdefault(raw[0], []).append(raw)
-    by_prefix: dict[bytes, list[int]] = {}
-    for raw in leads.pop(0xEF, []):
-        by_prefix.setdefault(raw[:-1], []).append(raw[-1])
-    fullwidth = b"|".join(re.escape(prefix) + _byte_class(last) for prefix, last in sorted(by_prefix.items()))
+    encodings = _digit_encodings()
+    fullwidth = _alternation(raw for raw in encodings if raw[0] == 0xEF)
+    leads = {raw[0] for raw in encodings if raw[0] != 0xEF}
     return re.compile(fullwidth or b"(?!)"), bytes(b for b in range(256) if b not in leads)
 
 
