@@ -358,3 +358,24 @@ def test_pages_fit_a_phone_screen(browser: Any, site: Site, truth: dict[str, Any
             assert heights and max(heights) < 40, (path, heights)  # one line each, not a letter a line
     finally:
         ctx.close()
+
+
+def test_the_graph_legend_shows_every_node_shape() -> None:
+    """Each shape the graph draws (graph.js SHAPES) has its own legend entry, and the dashed
+    outline of unresolved parties is explained (the legend once gave one diamond for phone,
+    e-mail and address, which the graph draws as diamond, triangle and square)."""
+    root = Path(__file__).resolve().parents[2]
+    script = (root / "api" / "static" / "graph.js").read_text(encoding="utf-8")
+    shapes = dict(re.findall(r"(\w+): \"(box|ellipse|diamond|triangle|square|dot|star)\"",
+                             script[script.index("var SHAPES"):script.index("};", script.index("var SHAPES"))]))
+    legend = (root / "api" / "templates" / "_macros.html").read_text(encoding="utf-8")
+    legend = legend[legend.index('<div class="legend"'):]
+    legend = legend[:legend.index("</div>")]
+    css = {"box": "sh-box", "ellipse": "sh-ell", "diamond": "sh-dia", "triangle": "sh-tri", "square": "sh-sq"}
+    entries = dict((cls, label) for cls, label in re.findall(r'<i class="([\w -]+)"[^>]*></i>([^<]+)</span>', legend))
+    for kind, shape in shapes.items():
+        assert any(css[shape] in cls.split() for cls in entries), (kind, shape, entries)
+    assert {"电话", "邮箱", "地址"} <= set(entries.values()) and any("sh-dash" in c for c in entries)
+    stylesheet = (root / "api" / "static" / "ui.css").read_text(encoding="utf-8")
+    for cls in {c for c in " ".join(entries).split() if c.startswith("sh-")}:
+        assert f".legend .{cls}" in stylesheet, cls
