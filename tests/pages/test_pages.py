@@ -372,7 +372,7 @@ def test_the_graph_legend_shows_every_node_shape() -> None:
     legend = legend[legend.index('<div class="legend"'):]
     legend = legend[:legend.index("</div>")]
     css = {"box": "sh-box", "ellipse": "sh-ell", "diamond": "sh-dia", "triangle": "sh-tri", "square": "sh-sq"}
-    entries = dict((cls, label) for cls, label in re.findall(r'<i class="([\w -]+)"[^>]*></i>([^<]+)</span>', legend))
+    entries = dict(re.findall(r'<i class="([\w -]+)"[^>]*></i>([^<]+)</span>', legend))
     for kind, shape in shapes.items():
         assert any(css[shape] in cls.split() for cls in entries), (kind, shape, entries)
     assert {"电话", "邮箱", "地址"} <= set(entries.values()) and any("sh-dash" in c for c in entries)
