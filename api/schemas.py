@@ -186,7 +186,10 @@ class RoleOut(_Model):
     end: dt.date | None = Field(examples=[None])
     current: bool = Field(examples=[True])
     ratio: float | None = Field(default=None, examples=[0.6])
-    amount: float | None = Field(default=None, examples=[100.0])
+    amount: float | None = Field(default=None, examples=[100.0],
+                                 description="subscribed amount in 万 (ten thousands) of `currency`")
+    currency: str = Field(default="", examples=[""],
+                          description="ISO code of the amount's currency; empty for renminbi (万元)")
 
 
 class RecordOut(_Model):

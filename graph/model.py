@@ -149,9 +149,10 @@ class Link:
     start: dt.date | None = None
     end: dt.date | None = None
     ratio: float | None = None  # shareholding / control ratio in [0, 1]
-    amount: float | None = None  # subscribed amount in 万元
+    amount: float | None = None  # subscribed amount in 万元 of ``currency``
     title: str = ""  # role as written (董事长, 执行董事, …)
     source: Source | None = None
+    currency: str = ""  # ISO code of the amount's currency when not renminbi (100万美元: 100, "USD")
 
     def active(self, as_of: dt.date | None) -> bool:
         """True when the link held on ``as_of`` (None: at any time, i.e. ever)."""

@@ -329,7 +329,7 @@ def shareholder(row: Row, batch: Batch) -> None:
     _mention(batch, holder, holder_name, row.source)
     batch.links.append(
         Link(fact_id(LinkKind.SHAREHOLDER, holder.key, firm.key, start), LinkKind.SHAREHOLDER, holder.key, firm.key,
-             start, end, ratio, amount, row.text("股东类型"), row.source)
+             start, end, ratio, amount, row.text("股东类型"), row.source, row.currency("认缴出资额"))
     )
 
 

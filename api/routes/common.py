@@ -385,7 +385,8 @@ def role_out(lk: Link, parties: dict[str, Party], as_of: dt.date) -> dict[str, A
         current = current and as_of < firm.end
     return {"link_id": lk.id, "kind": lk.kind.value, "label_zh": spec.label_zh, "title": lk.title,
             "holder": lk.src, "holder_name": name(lk.src), "firm": lk.dst, "firm_name": name(lk.dst),
-            "start": lk.start, "end": end, "current": current, "ratio": lk.ratio, "amount": lk.amount}
+            "start": lk.start, "end": end, "current": current, "ratio": lk.ratio, "amount": lk.amount,
+            "currency": lk.currency}
 
 
 def record_out(r: Record, status: Any = None) -> dict[str, Any]:

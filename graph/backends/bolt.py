@@ -499,6 +499,7 @@ def _link(r: Sequence[Any]) -> Link:
     return Link(
         id=r[0], kind=LinkKind(r[1]), src=r[2], dst=r[3], start=_from_ordinal(r[4]), end=_from_ordinal(r[5]),
         ratio=_num(r[6]), amount=_num(r[7]), title=r[8] or "", source=_source(r[9], r[10], r[11]),
+        currency=r[12] or "",  # null on links stored before links had a currency
     )
 
 
@@ -608,7 +609,7 @@ class BoltWriter:
             rows.append(
                 {"fid": link.id, "kind": link.kind.value, "src": link.src, "dst": link.dst,
                  "start": _ordinal(link.start), "end": _ordinal(link.end), "ratio": _num_text(link.ratio),
-                 "amount": _num_text(link.amount), "title": link.title, "origin": origin, "seq": next(self._seq),
+                 "amount": _num_text(link.amount), "currency": link.currency, "title": link.title, "origin": origin, "seq": next(self._seq),
                  **self._src(link.source)}
             )
             self._link_ids.add(link.id)
@@ -961,7 +962,7 @@ class BoltView:
                 for r in self.q(statement, keys=chunk, **params):
                     if r[0] not in found:
                         found[r[0]] = _link(r)
-                    other = r[12]
+                    other = r[13]  # after the link columns
                     if other not in distance:
                         distance[other] = hop
                         new.append(other)

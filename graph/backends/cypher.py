@@ -10,7 +10,7 @@ How the graph is laid out:
 
 * ``(:Party {key, kind, name, code, region, start, end, status, flags, attrs, primary_rank,
   src_file, src_row, run, seq})``; ``attrs`` is a JSON string, ``flags`` a list of strings.
-* ``(:Party)-[:LINK {fid, kind, start, end, ratio, amount, title, origin, src_file, src_row,
+* ``(:Party)-[:LINK {fid, kind, start, end, ratio, amount, currency, title, origin, src_file, src_row,
   run, seq}]->(:Party)``: one relationship type, the kind a property, so as-of and kind
   filters are property filters. Link dates are proleptic ordinals (integers).
 * ``(:Record {fid, kind, subject, start, end, target, attrs, ...})``,
@@ -257,7 +257,7 @@ MATCH (s:Party {key: r.src})
 MATCH (d:Party {key: r.dst})
 MERGE (s)-[l:LINK {fid: r.fid}]->(d)
 ON CREATE SET l.kind = r.kind, l.start = r.start, l.end = r.end, l.ratio = r.ratio, l.amount = r.amount,
-              l.title = r.title, l.origin = r.origin, l.src_file = $file, l.src_row = r.src_row,
+              l.currency = r.currency, l.title = r.title, l.origin = r.origin, l.src_file = $file, l.src_row = r.src_row,
               l.run = $run, l.seq = r.seq
 ON MATCH SET l.end = CASE WHEN l.end IS NULL AND r.end IS NOT NULL THEN r.end ELSE l.end END
 """)
@@ -358,7 +358,7 @@ RETURN n.party, n.name, n.start, n.end, n.src_file, n.src_row, n.run
 
 LINK_COLUMNS = (
     "l.fid, l.kind, startNode(l).key, endNode(l).key, l.start, l.end, l.ratio, l.amount, l.title, "
-    "l.src_file, l.src_row, l.run"
+    "l.src_file, l.src_row, l.run, l.currency"
 )
 LINK_BY_ID = f"MATCH ()-[l:LINK {{fid: $fid}}]->() RETURN {LINK_COLUMNS}"
 LINKS_BY_ID = f"UNWIND $fids AS f MATCH ()-[l:LINK {{fid: f}}]->() RETURN {LINK_COLUMNS}"

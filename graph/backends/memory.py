@@ -51,6 +51,7 @@ from graph.backends.sqlite_schema import (
     from_ordinal,
     index_new_names,
     loads,
+    migrate_link_currency,
     migrate_name_index,
     migrate_undated_names,
 )
@@ -93,7 +94,8 @@ _LINK_KIND = {m.value: m for m in LinkKind}
 _RECORD_KIND = {m.value: m for m in RecordKind}
 _FLAG = {m.value: m for m in Flag}
 _PARTY_COLS = "id, key, kind, name, code, region, start, end, status, flags, attrs, src, row, run"
-_LINK_COLS = "l.id, l.fid, l.kind, ps.key, pd.key, l.start, l.end, l.ratio, l.amount, l.title, l.srcfile, l.row, l.run"
+_LINK_COLS = ("l.id, l.fid, l.kind, ps.key, pd.key, l.start, l.end, l.ratio, l.amount, l.title, l.srcfile, l.row, l.run, "
+              "l.currency")
 _LINK_FROM = "links l JOIN parties ps ON ps.id = l.src JOIN parties pd ON pd.id = l.dst"
 _RECORD_COLS = "id, fid, kind, subject, start, end, target, attrs, srcfile, row, run"
 
@@ -288,6 +290,7 @@ class EmbeddedStore:
             self._write_conn.executescript(DDL)
             migrate_name_index(self._write_conn)
             migrate_undated_names(self._write_conn)
+            migrate_link_currency(self._write_conn)
         except Exception as exc:  # sqlite3.Error, OSError
             raise StoreUnavailable(f"cannot open the store at {self.path}: {exc}") from exc
         stored = self._write_conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
@@ -816,7 +819,7 @@ class EmbeddedView:
         source = Source(self._path(r[10]), r[11], r[12] or "") if r[10] is not None else None
         return Link(
             id=r[1], kind=_LINK_KIND[r[2]], src=r[3], dst=r[4], start=from_ordinal(r[5]), end=from_ordinal(r[6]),
-            ratio=r[7], amount=r[8], title=r[9], source=source,
+            ratio=r[7], amount=r[8], title=r[9], source=source, currency=r[13],
         )
 
     def links(

@@ -59,9 +59,10 @@ UPSERT_NAME = """INSERT INTO names(party, name, nkey, start, end, src, row, run)
 
 INSERT_PLACEHOLDER = "INSERT OR IGNORE INTO parties(key, kind, name, code, region) VALUES (?, ?, '', ?, ?)"
 
-UPSERT_LINK = """INSERT INTO links(fid, kind, src, dst, start, end, ratio, amount, title, origin, srcfile, row, run)
+UPSERT_LINK = """INSERT INTO links(fid, kind, src, dst, start, end, ratio, amount, title, origin, srcfile, row, run,
+                     currency)
    VALUES (?, ?, (SELECT id FROM parties WHERE key = ?), (SELECT id FROM parties WHERE key = ?),
-           ?,?,?,?,?,?,?,?,?)
+           ?,?,?,?,?,?,?,?,?,?)
    ON CONFLICT(fid) DO UPDATE SET end = excluded.end
    WHERE links.end IS NULL AND excluded.end IS NOT NULL"""
 
@@ -110,7 +111,7 @@ def link_rows(links: Iterable[Link], origin: str, src_of: SrcOf) -> tuple[list[t
         endpoints.add(link.src)
         endpoints.add(link.dst)
         rows.append((link.id, link.kind.value, link.src, link.dst, ordinal(link.start), ordinal(link.end),
-                     link.ratio, link.amount, link.title, origin, sid, row, run))
+                     link.ratio, link.amount, link.title, origin, sid, row, run, link.currency))
     return rows, endpoints
 
 

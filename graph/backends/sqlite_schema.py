@@ -71,7 +71,8 @@ CREATE TABLE IF NOT EXISTS links (
     ratio REAL, amount REAL,
     title TEXT NOT NULL DEFAULT '',
     origin TEXT NOT NULL DEFAULT '',
-    srcfile INTEGER, row INTEGER, run TEXT
+    srcfile INTEGER, row INTEGER, run TEXT,
+    currency TEXT NOT NULL DEFAULT ''
 );
 -- traversals use the in-memory index; SQL only looks up derived links (re-derived per firm)
 CREATE INDEX IF NOT EXISTS links_derived_dst ON links(dst) WHERE origin != '';
@@ -131,6 +132,14 @@ def migrate_name_index(conn: sqlite3.Connection) -> None:
         top = conn.execute("SELECT max(id) FROM names").fetchone()[0] or 0
         conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('fts_upto', ?)", (str(top),))
         conn.execute("COMMIT")
+
+
+def migrate_link_currency(conn: sqlite3.Connection) -> None:
+    """Give a store made before links had a currency its column (every amount stored so far
+    was read as renminbi)."""
+    columns = {r[1] for r in conn.execute("PRAGMA table_info(links)")}
+    if "currency" not in columns:
+        conn.execute("ALTER TABLE links ADD COLUMN currency TEXT NOT NULL DEFAULT ''")
 
 
 def migrate_undated_names(conn: sqlite3.Connection) -> None:

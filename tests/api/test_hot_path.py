@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 import time
 from typing import Any
@@ -271,3 +272,25 @@ def test_fast_path_answers_as_the_router_would(fresh: Any, template_db: Any, tmp
         assert calls[0] == len(asks)  # every one of them took the fast path
     finally:
         slow.stop()
+
+
+def test_a_role_with_a_foreign_currency_amount_says_its_currency() -> None:
+    """The profile's roles carry a subscribed amount's currency (100万美元: 100, USD)."""
+    from dataclasses import replace
+
+    from api.routes.common import role_out
+    from api.schemas import RoleOut
+    from graph.model import LinkKind
+    from tests.factories import firm, link, person
+
+    holder, target = person("约翰"), firm("上海外资测试有限公司")
+    share = replace(link(LinkKind.SHAREHOLDER, holder, target, "2020-01-01", ratio=0.5), amount=100.0, currency="USD")
+    out = RoleOut.model_validate(role_out(share, {holder.key: holder, target.key: target}, dt.date(2025, 1, 1)))
+    assert (out.amount, out.currency) == (100.0, "USD")
+    plain = RoleOut.model_validate(role_out(replace(share, currency=""), {}, dt.date(2025, 1, 1)))
+    assert plain.currency == ""
+    from api.pages.views import templates  # the profile's roles table says it too
+
+    macro = templates.env.from_string('{% from "_macros.html" import roles_table %}{{ roles_table(rows, "") }}')
+    cells = re.findall(r'<td class="num">([^<]*)</td>', macro.render(rows=[out.model_dump(), plain.model_dump()]))
+    assert cells[1::2] == ["100.0 (USD)", "100.0"], cells

@@ -38,3 +38,29 @@ def test_an_older_store_is_migrated_on_open(tmp_path):
     conn.execute("INSERT INTO names_fts(names_fts) VALUES ('integrity-check')")  # raises when corrupt
     fts = conn.execute("SELECT count(*) FROM names_fts WHERE names_fts MATCH '鑫源商贸'").fetchone()[0]
     assert fts == 2  # the registered name and one copy of the undated one
+
+
+def test_a_store_from_before_link_currencies_gets_the_column(tmp_path):
+    """Links stored before links had a currency read as renminbi; new ones keep theirs."""
+    from dataclasses import replace
+
+    from graph.model import LinkKind
+    from tests.factories import link, person, write_graph
+
+    db = str(tmp_path / "old.sqlite")
+    store = open_store(db)
+    holder, a, b = person("约翰"), firm("上海外资测试有限公司"), firm("郑州测试有限公司")
+    old = replace(link(LinkKind.SHAREHOLDER, holder, a, "2020-01-01"), amount=50.0)
+    write_graph(store, [holder, a, b], [old])
+    store.close()
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("ALTER TABLE links DROP COLUMN currency")  # as an earlier version made the table
+    conn.close()
+    store = open_store(db)
+    try:
+        new = replace(link(LinkKind.SHAREHOLDER, holder, b, "2021-01-01"), amount=100.0, currency="USD")
+        write_graph(store, [], [new])
+        got = {lk.dst: (lk.amount, lk.currency) for lk in store.view().links(holder.key)}
+        assert got == {a.key: (50.0, ""), b.key: (100.0, "USD")}
+    finally:
+        store.close()

@@ -63,6 +63,24 @@ def test_links_as_of_and_direction(store):
     assert view.link(share.id) == share
 
 
+def test_a_foreign_currency_amount_keeps_its_currency(store):
+    """100万美元 subscribed is 100 in USD, not 100万 renminbi; renminbi amounts name no currency."""
+    from dataclasses import replace
+
+    from tests.factories import write_graph
+
+    holder, usd_firm, cny_firm = person("约翰"), firm("上海外资测试有限公司"), firm("郑州内资测试有限公司")
+    usd = replace(link(LinkKind.SHAREHOLDER, holder, usd_firm, "2020-01-01", ratio=0.5), amount=100.0, currency="USD")
+    cny = replace(link(LinkKind.SHAREHOLDER, holder, cny_firm, "2020-01-01", ratio=0.5), amount=30.0)
+    write_graph(store, [holder, usd_firm, cny_firm], [usd, cny])
+    view = store.view()
+    got = {lk.dst: lk for lk in view.links(holder.key)}
+    assert (got[usd_firm.key].amount, got[usd_firm.key].currency) == (100.0, "USD")
+    assert (got[cny_firm.key].amount, got[cny_firm.key].currency) == (30.0, "")
+    assert view.link(usd.id) == got[usd_firm.key]
+    assert [lk.currency for lk in view.iter_links() if lk.id == usd.id] == ["USD"]
+
+
 def test_neighbourhood_hops_and_as_of(store):
     a, b, c, p, q, r, _ = _small_graph(store)
     view = store.view()

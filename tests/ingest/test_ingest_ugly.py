@@ -428,6 +428,16 @@ def test_a_capital_in_another_currency_keeps_its_currency(store, tmp_path):
     assert "capital_currency" not in view.party("org:" + b).attrs
 
 
+def test_a_shareholding_in_another_currency_keeps_its_currency(store, tmp_path):
+    """100万美元 subscribed is stored as 100 with USD, not shown as 100万 renminbi."""
+    a = uscc(90111)
+    path = write(tmp_path / "股东.csv", "统一社会信用代码,股东,股东类型,证照/证件号码,认缴出资额,出资比例,起始日期\n"
+                 f"{a},张三,自然人股东,{P},100万美元,60%,2021-03-05\n{a},李四,自然人股东,{Q},30万元,40%,2021-03-05\n")
+    run(store, path)
+    got = {lk.src: (lk.amount, lk.currency) for lk in store.view().links("org:" + a, kinds=[LinkKind.SHAREHOLDER])}
+    assert got == {"per:" + P: (100.0, "USD"), "per:" + Q: (30.0, "")}
+
+
 def test_shops_without_a_code_are_told_apart_by_who_runs_them(store, tmp_path):
     """00000000000000000X: two 兰州拉面馆 run by different people are two shops; a penalty
     naming the operator reaches the right one."""
