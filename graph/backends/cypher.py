@@ -250,7 +250,8 @@ MATCH (x:Gram {g: g})
 CREATE (n)-[:HAS]->(x)
 """)
 
-# A link id already stored is kept; an open stored link is closed when the new fact ends it.
+# A link id already stored is kept; an open stored link is closed when the new fact ends it,
+# and one stored without a currency (before links had one) takes the new fact's.
 PUT_LINKS = rows_statement("""
 UNWIND $rows AS r
 MATCH (s:Party {key: r.src})
@@ -259,7 +260,8 @@ MERGE (s)-[l:LINK {fid: r.fid}]->(d)
 ON CREATE SET l.kind = r.kind, l.start = r.start, l.end = r.end, l.ratio = r.ratio, l.amount = r.amount,
               l.currency = r.currency, l.title = r.title, l.origin = r.origin, l.src_file = $file, l.src_row = r.src_row,
               l.run = $run, l.seq = r.seq
-ON MATCH SET l.end = CASE WHEN l.end IS NULL AND r.end IS NOT NULL THEN r.end ELSE l.end END
+ON MATCH SET l.end = CASE WHEN l.end IS NULL AND r.end IS NOT NULL THEN r.end ELSE l.end END,
+             l.currency = CASE WHEN coalesce(l.currency, '') = '' THEN r.currency ELSE l.currency END
 """)
 
 DERIVED_LINKS = """

@@ -59,12 +59,16 @@ UPSERT_NAME = """INSERT INTO names(party, name, nkey, start, end, src, row, run)
 
 INSERT_PLACEHOLDER = "INSERT OR IGNORE INTO parties(key, kind, name, code, region) VALUES (?, ?, '', ?, ?)"
 
+# a link id already stored is kept; an open one is closed when the new fact ends it, and one
+# stored without a currency (before links had one) takes the new fact's
 UPSERT_LINK = """INSERT INTO links(fid, kind, src, dst, start, end, ratio, amount, title, origin, srcfile, row, run,
                      currency)
    VALUES (?, ?, (SELECT id FROM parties WHERE key = ?), (SELECT id FROM parties WHERE key = ?),
            ?,?,?,?,?,?,?,?,?,?)
-   ON CONFLICT(fid) DO UPDATE SET end = excluded.end
-   WHERE links.end IS NULL AND excluded.end IS NOT NULL"""
+   ON CONFLICT(fid) DO UPDATE SET
+       end = CASE WHEN links.end IS NULL AND excluded.end IS NOT NULL THEN excluded.end ELSE links.end END,
+       currency = CASE WHEN links.currency = '' THEN excluded.currency ELSE links.currency END
+   WHERE (links.end IS NULL AND excluded.end IS NOT NULL) OR (links.currency = '' AND excluded.currency != '')"""
 
 INSERT_RECORD = """INSERT OR IGNORE INTO records(fid, kind, subject, start, end, target, attrs, srcfile, row, run)
    VALUES (?,?,?,?,?,?,?,?,?,?)"""

@@ -79,6 +79,12 @@ def test_a_foreign_currency_amount_keeps_its_currency(store):
     assert (got[cny_firm.key].amount, got[cny_firm.key].currency) == (30.0, "")
     assert view.link(usd.id) == got[usd_firm.key]
     assert [lk.currency for lk in view.iter_links() if lk.id == usd.id] == ["USD"]
+    # the same link read again with its currency (a store filled before links had one) takes
+    # it; a currency once stored is kept
+    write_graph(store, [], [replace(cny, currency="HKD")])
+    write_graph(store, [], [replace(usd, currency="EUR")])
+    after = {lk.dst: lk.currency for lk in store.view().links(holder.key)}
+    assert after == {usd_firm.key: "USD", cny_firm.key: "HKD"}
 
 
 def test_neighbourhood_hops_and_as_of(store):
