@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import asyncio
 
-_PASSES: dict[int, object] = {}  # id(loop) -> the token of its current pass
+# id(loop) -> (that loop, the token of its current pass). The loop is kept with its token: a
+# loop closed before its next pass leaves its entry behind, and a later loop at the same
+# address must not take that token for its own (its checks would then never run again).
+_PASSES: dict[int, tuple[asyncio.AbstractEventLoop, object]] = {}
 
 
 def current_pass() -> object | None:
@@ -21,12 +24,20 @@ def current_pass() -> object | None:
         loop = asyncio.get_running_loop()
     except RuntimeError:
         return None
-    token = _PASSES.get(id(loop))
-    if token is None:
-        token = _PASSES[id(loop)] = object()
-        # runs first thing in the next pass, before the callbacks of the I/O it polls
-        loop.call_soon(_PASSES.pop, id(loop), None)
+    entry = _PASSES.get(id(loop))
+    if entry is not None and entry[0] is loop:
+        return entry[1]
+    token = object()
+    _PASSES[id(loop)] = (loop, token)
+    # runs first thing in the next pass, before the callbacks of the I/O it polls
+    loop.call_soon(_end_pass, loop, token)
     return token
+
+
+def _end_pass(loop: asyncio.AbstractEventLoop, token: object) -> None:
+    entry = _PASSES.get(id(loop))
+    if entry is not None and entry[1] is token:
+        del _PASSES[id(loop)]
 
 
 __all__ = ["current_pass"]

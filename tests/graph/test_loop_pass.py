@@ -24,6 +24,23 @@ def test_a_token_lasts_one_pass_of_the_loop() -> None:
     assert first is not None and first is again and later is not first
 
 
+def test_a_loop_never_takes_the_token_a_closed_loop_left_at_its_address() -> None:
+    """A loop closed before its next pass leaves its token behind; a new loop at the same
+    address gets tokens of its own, one per pass (or its checks would never run again)."""
+    from graph import loop_pass
+
+    async def main() -> list[Any]:
+        loop = asyncio.get_running_loop()
+        stale = object()
+        loop_pass._PASSES[id(loop)] = (object(), stale)  # type: ignore[assignment]  # another loop's entry
+        first = current_pass()
+        await asyncio.sleep(0)
+        return [stale, first, current_pass()]
+
+    stale, first, later = asyncio.run(main())
+    assert first is not stale and later is not first and later is not None
+
+
 def test_the_store_looks_for_other_writers_once_per_pass(tmp_path: Path) -> None:
     """A commit by another connection (another process) shows in the next pass, never later;
     a commit by this store's own writer shows at once."""
