@@ -19,7 +19,7 @@ from api.auth import ROLES, create_key, list_keys, note_key_change, revoke_key
 from api.routes.actions import changed
 from api.routes.common import AdminCaller, ApiContext, ApiError, ctx, json_response
 from api.schemas import AuditOut, IngestOut, KeyOut
-from graph.store import InvalidInput
+from graph.store import Conflict, InvalidInput
 
 router = APIRouter(tags=["admin"])
 _SUFFIXES = (".csv", ".xlsx", ".xls", ".txt")
@@ -120,8 +120,18 @@ async def create(request: Request, principal: AdminCaller, body: Annotated[KeyIn
 
 @router.delete("/keys/{key_id}", response_model=KeyOut, summary="Revoke an API key (admin)")
 async def revoke(request: Request, principal: AdminCaller, key_id: Annotated[str, Path(min_length=1, max_length=64, examples=["a1b2c3d4e5f6"])]) -> Response:
-    """Revoke a key: it stops working at once."""
-    key = revoke_key(ctx(request).db, key_id)
+    """Revoke a key: it stops working at once. The last valid admin key is not revoked here
+    (409): nobody could then manage keys through the API (the CLI on the server still can)."""
+    db = ctx(request).db
+    with db.lock:  # the check and the revocation at once: two admins cannot revoke each other
+        keys = list_keys(db)
+        admins = [k for k in keys if k.role == "admin" and k.revoked is None]
+        if [k.id for k in admins] == [key_id]:
+            audit_keys(request, f"apikey:{key_id}")
+            raise Conflict("最后一个有效的管理员密钥不能通过 API 吊销:请先创建另一个管理员密钥 (the last valid admin key "
+                           "cannot be revoked through the API: create another admin key first, or use "
+                           "`creditgraph keys revoke` on the server)", field="key_id")
+        key = revoke_key(db, key_id)
     note_key_change()
     audit_keys(request, f"apikey:{key.id}")
     return json_response(_row(key))

@@ -449,3 +449,22 @@ def test_a_name_history_shows_each_name_once_from_the_date_it_was_taken() -> Non
              NameFact("org:x", "新名称有限公司", None, None)]  # a mention in another file
     assert names_out(facts) == [{"name": "旧名称有限公司", "start": None, "end": d("2021-06-01")},
                                 {"name": "新名称有限公司", "start": d("2021-06-01"), "end": None}]
+
+
+def test_the_last_admin_key_is_not_revoked_through_the_api(fresh: Any) -> None:
+    """Revoking the only valid admin key would leave nobody to manage keys through the API:
+    409; with a second admin key the first may go, and then the second is the last."""
+    live = fresh(webhooks_enabled=False)
+    first = live.keys["admin"].split("_")[1]
+    with live.client("admin") as adm:
+        refused = adm.delete(f"/api/v1/keys/{first}")
+        assert refused.status_code == 409 and refused.json()["field"] == "key_id", refused.text
+        second = adm.post("/api/v1/keys", json={"role": "admin", "name": "第二管理员"}).json()
+        assert adm.delete(f"/api/v1/keys/{first}").status_code == 200
+    with live.client(headers={"X-API-Key": second["key"]}) as adm2:
+        assert adm2.delete(f"/api/v1/keys/{second['id']}").status_code == 409
+        assert adm2.get("/api/v1/keys").status_code == 200  # still able to manage keys
+        other = live.keys["investigator"].split("_")[1]
+        assert adm2.delete(f"/api/v1/keys/{other}").status_code == 200  # other roles as before
+        rows = adm2.get("/api/v1/audit", params={"key": f"apikey:{second['id']}"}).json()["items"]
+        assert any(r["status"] == 409 for r in rows)  # the refusal is on record
