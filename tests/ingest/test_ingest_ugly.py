@@ -32,6 +32,12 @@ def run(store, *paths, **kw):
     return ingest_paths(store, [str(p) for p in paths], progress=False, **kw)
 
 
+def ingested(store, path: Path, text: str):
+    """Write ``text`` to ``path``, ingest it, and return a view of the store."""
+    run(store, write(path, text))
+    return store.view()
+
+
 def registrations(tmp_path: Path) -> Path:
     return write(
         tmp_path / "登记.csv",
@@ -351,10 +357,8 @@ def test_marks_for_nothing_are_empty_cells_not_parties(store, tmp_path):
 def test_zero_width_characters_inside_codes_and_ids(store, tmp_path):
     """Codes copied from web pages carry zero-width spaces and BOMs: still the same code."""
     a, p = uscc(90051), resident_id(551)
-    path = write(tmp_path / "登记.csv", "统一社会信用代码,名称,法定代表人,法定代表人证件号码,成立日期\n"
-                 f"{a[:6]}\u200b{a[6:]},甲商贸有限公司,张三,\ufeff{p[:9]}\u200c{p[9:]},2021-03-05\n")
-    run(store, path)
-    view = store.view()
+    view = ingested(store, tmp_path / "登记.csv", "统一社会信用代码,名称,法定代表人,法定代表人证件号码,成立日期\n"
+                    f"{a[:6]}\u200b{a[6:]},甲商贸有限公司,张三,\ufeff{p[:9]}\u200c{p[9:]},2021-03-05\n")
     assert view.party("org:" + a) is not None and view.party("per:" + p) is not None
 
 
@@ -408,11 +412,9 @@ def test_a_period_without_end_is_an_open_listing_not_a_bad_row(store, tmp_path):
 
 def test_controller_and_beneficial_owner_in_one_cell_gives_both_links(store, tmp_path):
     a = uscc(90091)
-    path = write(tmp_path / "实际控制人.csv", "统一社会信用代码,姓名,证件号码,类型,起始日期\n"
-                 f"{a},张三,{P},实际控制人、受益所有人,2020-01-01\n{uscc(90092)},李四,{Q},受益所有人,2020-01-01\n"
-                 f"{uscc(90093)},王五,{R},实际控制人,2020-01-01\n")
-    run(store, path)
-    view = store.view()
+    view = ingested(store, tmp_path / "实际控制人.csv", "统一社会信用代码,姓名,证件号码,类型,起始日期\n"
+                    f"{a},张三,{P},实际控制人、受益所有人,2020-01-01\n{uscc(90092)},李四,{Q},受益所有人,2020-01-01\n"
+                    f"{uscc(90093)},王五,{R},实际控制人,2020-01-01\n")
     assert {lk.kind for lk in view.links("org:" + a)} == {LinkKind.ACTUAL_CONTROLLER, LinkKind.BENEFICIAL_OWNER}
     assert {lk.kind for lk in view.links("org:" + uscc(90092))} == {LinkKind.BENEFICIAL_OWNER}
     assert {lk.kind for lk in view.links("org:" + uscc(90093))} == {LinkKind.ACTUAL_CONTROLLER}
@@ -420,10 +422,8 @@ def test_controller_and_beneficial_owner_in_one_cell_gives_both_links(store, tmp
 
 def test_a_capital_in_another_currency_keeps_its_currency(store, tmp_path):
     a, b = uscc(90101), uscc(90102)
-    path = write(tmp_path / "登记.csv", "统一社会信用代码,名称,注册资本,成立日期\n"
-                 f"{a},甲商贸有限公司,100万美元,2021-03-05\n{b},乙商贸有限公司,100万元,2021-03-05\n")
-    run(store, path)
-    view = store.view()
+    view = ingested(store, tmp_path / "登记.csv", "统一社会信用代码,名称,注册资本,成立日期\n"
+                    f"{a},甲商贸有限公司,100万美元,2021-03-05\n{b},乙商贸有限公司,100万元,2021-03-05\n")
     assert (view.party("org:" + a).attrs["capital"], view.party("org:" + a).attrs["capital_currency"]) == (100.0, "USD")
     assert "capital_currency" not in view.party("org:" + b).attrs
 
@@ -431,10 +431,9 @@ def test_a_capital_in_another_currency_keeps_its_currency(store, tmp_path):
 def test_a_shareholding_in_another_currency_keeps_its_currency(store, tmp_path):
     """100万美元 subscribed is stored as 100 with USD, not shown as 100万 renminbi."""
     a = uscc(90111)
-    path = write(tmp_path / "股东.csv", "统一社会信用代码,股东,股东类型,证照/证件号码,认缴出资额,出资比例,起始日期\n"
-                 f"{a},张三,自然人股东,{P},100万美元,60%,2021-03-05\n{a},李四,自然人股东,{Q},30万元,40%,2021-03-05\n")
-    run(store, path)
-    got = {lk.src: (lk.amount, lk.currency) for lk in store.view().links("org:" + a, kinds=[LinkKind.SHAREHOLDER])}
+    view = ingested(store, tmp_path / "股东.csv", "统一社会信用代码,股东,股东类型,证照/证件号码,认缴出资额,出资比例,起始日期\n"
+                    f"{a},张三,自然人股东,{P},100万美元,60%,2021-03-05\n{a},李四,自然人股东,{Q},30万元,40%,2021-03-05\n")
+    got = {lk.src: (lk.amount, lk.currency) for lk in view.links("org:" + a, kinds=[LinkKind.SHAREHOLDER])}
     assert got == {"per:" + P: (100.0, "USD"), "per:" + Q: (30.0, "")}
 
 
