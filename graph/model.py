@@ -149,7 +149,7 @@ class Link:
     start: dt.date | None = None
     end: dt.date | None = None
     ratio: float | None = None  # shareholding / control ratio in [0, 1]
-    amount: float | None = None  # subscribed amount in 万元 of ``currency``
+    amount: float | None = None  # subscribed amount in 万 (ten thousands) of ``currency`` (万元 when empty)
     title: str = ""  # role as written (董事长, 执行董事, …)
     source: Source | None = None
     currency: str = ""  # ISO code of the amount's currency when not renminbi (100万美元: 100, "USD")

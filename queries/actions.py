@@ -12,12 +12,10 @@ import datetime as dt
 
 from graph.model import Record, RecordKind, Source
 from graph.store import Conflict, InvalidInput, View, fact_id
-from queries.status import ActionBook, EntryState, judge
+from queries.status import ACTION_KINDS, END_OF_TIME, ActionBook, EntryState, judge
 
 OUTCOMES = ("upheld", "rejected")
 REPAIRABLE = frozenset({RecordKind.LIST_ENTRY, RecordKind.COURT_DISHONEST, RecordKind.PENALTY})
-ACTION_KINDS = frozenset({RecordKind.REPAIR, RecordKind.OBJECTION, RecordKind.OBJECTION_RESOLUTION,
-                          RecordKind.REMOVAL})
 
 
 def repair_record(entry: Record, on: dt.date, by: str, note: str = "", *, source: Source | None = None) -> Record:
@@ -64,9 +62,6 @@ def resolution_record(objection: Record, on: dt.date, outcome: str, note: str = 
     )
 
 
-_END_OF_TIME = dt.date(9999, 12, 31)
-
-
 def check_action(view: View, action: Record, today: dt.date | None = None) -> None:
     """Refuse an action (built by the functions above) that the stored state does not allow:
     a date in the future; a repair of an entry no longer in force on that date (already
@@ -94,7 +89,7 @@ def check_action(view: View, action: Record, today: dt.date | None = None) -> No
         if entry.start is not None and on < entry.start:
             raise InvalidInput(f"objection date {on} is before the listing date {entry.start} of {entry.id}",
                                field="date")
-        final = judge(entry, _END_OF_TIME, book)
+        final = judge(entry, END_OF_TIME, book)
         if final.state == EntryState.REVOKED:
             raise Conflict(f"{entry.id} was already revoked on {final.since}: {final.reason}", field="record_id")
         return

@@ -81,8 +81,13 @@ def parse_date(value: Any) -> dt.date | None:
         return None
 
 
+# the records that act on an entry (stored entries are never rewritten; these change their state)
+ACTION_KINDS = frozenset({RecordKind.REPAIR, RecordKind.OBJECTION, RecordKind.OBJECTION_RESOLUTION,
+                          RecordKind.REMOVAL})
+
+
 class ActionBook:
-    """Repairs, objections and resolutions grouped by the record they act on."""
+    """Repairs, objections, resolutions and removals grouped by the record they act on."""
 
     def __init__(self, actions: Iterable[Record]) -> None:
         self.by_target: dict[str, list[Record]] = defaultdict(list)
@@ -93,8 +98,7 @@ class ActionBook:
     @classmethod
     def load(cls, view: View) -> ActionBook:
         """Return the book of every action record in ``view``."""
-        return cls(view.records(kinds=[RecordKind.REPAIR, RecordKind.OBJECTION, RecordKind.OBJECTION_RESOLUTION,
-                                       RecordKind.REMOVAL]))
+        return cls(view.records(kinds=sorted(ACTION_KINDS)))
 
     @classmethod
     def for_entries(cls, view: View, entries: Iterable[Record]) -> ActionBook:
@@ -119,7 +123,7 @@ def entry_status(view: View, entry: Record, as_of: dt.date, *, book: ActionBook 
     return judge(entry, as_of, book)
 
 
-_NO_END = dt.date(9999, 12, 31)
+END_OF_TIME = dt.date(9999, 12, 31)  # as many systems write "no end"; judging on it gives an entry's final state
 
 
 def _removal_state(reason: str) -> EntryState:
@@ -143,7 +147,7 @@ def judge(entry: Record, as_of: dt.date, book: ActionBook) -> EntryStatus:
     # 有效期至 X (a list's period, a penalty's 处罚有效期) is the last day in force: the entry
     # still stands on X and has expired from the day after
     last_day = parse_date(attrs.get("period_end") or attrs.get("valid_until"))
-    if last_day is not None and last_day >= _NO_END:
+    if last_day is not None and last_day >= END_OF_TIME:
         last_day = None  # 9999-12-31 and the like: "no end", as many systems write it
     expires = last_day + dt.timedelta(days=1) if last_day is not None else None
     removed_on = parse_date(attrs.get("removed_on"))

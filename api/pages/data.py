@@ -61,15 +61,14 @@ def search(c: ApiContext, text: str, masked: bool, limit: int = 50) -> list[dict
     view = c.store.view()
     found = [h for h in view.search(text, limit=limit) if not h.party.kind.is_contact]
     resolved_of = view.resolve_many(h.party.key for h in found)
+    # a masked or name-only mention resolved to a known person is that person, listed once
+    people = view.parties({resolved for key, resolved in resolved_of.items() if resolved != key})
     hits = []
     shown: set[str] = set()
     for h in found:
-        # a masked or name-only mention resolved to a known person is that person, listed once
-        resolved = resolved_of[h.party.key]
-        if resolved != h.party.key:
-            party = view.party(resolved)
-            if party is not None:
-                h = replace(h, party=party)
+        party = people.get(resolved_of[h.party.key])
+        if party is not None and party.key != h.party.key:
+            h = replace(h, party=party)
         if h.party.key not in shown:
             shown.add(h.party.key)
             hits.append(h)

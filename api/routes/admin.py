@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from api.audit import audit_keys
-from api.auth import ROLES, create_key, list_keys, note_key_change, revoke_key
+from api.auth import ADMIN, ROLES, create_key, list_keys, note_key_change, revoke_key
 from api.routes.actions import changed
 from api.routes.common import AdminCaller, ApiContext, ApiError, ctx, json_response
 from api.schemas import AuditOut, IngestOut, KeyOut
@@ -123,17 +123,15 @@ async def revoke(request: Request, principal: AdminCaller, key_id: Annotated[str
     """Revoke a key: it stops working at once. The last valid admin key is not revoked here
     (409): nobody could then manage keys through the API (the CLI on the server still can)."""
     db = ctx(request).db
+    audit_keys(request, f"apikey:{key_id}")
     with db.lock:  # the check and the revocation at once: two admins cannot revoke each other
-        keys = list_keys(db)
-        admins = [k for k in keys if k.role == "admin" and k.revoked is None]
-        if [k.id for k in admins] == [key_id]:
-            audit_keys(request, f"apikey:{key_id}")
+        admins = [k.id for k in list_keys(db) if k.role == ADMIN and k.revoked is None]
+        if admins == [key_id]:
             raise Conflict("最后一个有效的管理员密钥不能通过 API 吊销:请先创建另一个管理员密钥 (the last valid admin key "
                            "cannot be revoked through the API: create another admin key first, or use "
                            "`creditgraph keys revoke` on the server)", field="key_id")
         key = revoke_key(db, key_id)
     note_key_change()
-    audit_keys(request, f"apikey:{key.id}")
     return json_response(_row(key))
 
 
