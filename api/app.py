@@ -122,7 +122,7 @@ def create_app(settings: Settings | None = None, store: Any = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        db.start_checkpoints()  # the audit commits on the event loop never checkpoint (see ApiDatabase)
+        db.start_upkeep()  # checkpoints and the audit key index: never on the event loop (see ApiDatabase)
         # With the default thresholds (700, 10, 10) the collector ran full collections every
         # few thousand requests, 10-40 ms of stalled event loop each on the 1M store (measured
         # with gc.callbacks); rarer collections cut the p99 of every endpoint alike. What the
@@ -145,7 +145,7 @@ def create_app(settings: Settings | None = None, store: Any = None) -> FastAPI:
             for task in list(app.state.background):
                 with contextlib.suppress(Exception):
                     await task
-            await asyncio.to_thread(db.stop_checkpoints)
+            await asyncio.to_thread(db.stop_upkeep)
 
     app = FastAPI(
         title="creditgraph", version="0.1.0", default_response_class=OrjsonResponse, lifespan=lifespan,

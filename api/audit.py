@@ -24,6 +24,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from api.audit_index import KEY_CONDITION
 from api.auth import ApiDatabase, Principal, now_iso
 
 AUDITED_PREFIX = "/api/v1"
@@ -120,8 +121,8 @@ class AuditLog:
             where.append("(who = ? OR who_name = ?)")
             args.extend([who, who])
         if key:
-            where.append("key = ?")
-            args.append(key)
+            where.append(KEY_CONDITION)  # through the key index, and the rows it has not reached yet
+            args.extend([key, key])
         if since is not None:
             if isinstance(since, dt.datetime):
                 text = since.astimezone(dt.UTC).isoformat(timespec="milliseconds") if since.tzinfo else \

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from api import audit_index
 from api.settings import Settings
 from graph.loop_pass import current_pass
 from graph.store import InvalidInput, NotFound
@@ -95,7 +96,6 @@ CREATE TABLE IF NOT EXISTS audit (
     key TEXT NOT NULL, status INTEGER NOT NULL, action TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS audit_who ON audit(who, at);
-CREATE INDEX IF NOT EXISTS audit_key ON audit(key, at);
 -- the audit trail is append-only, also for anyone holding the file open in SQL
 CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
@@ -144,7 +144,7 @@ class ApiDatabase:
     Commits never checkpoint the WAL here (``wal_autocheckpoint=0``): a checkpoint copies the
     WAL into the file and fsyncs it, 10-200 ms, and the audit rows are committed on the
     server's event loop, which would stall every request meanwhile. A running server checkpoints
-    on a thread of its own instead (:meth:`start_checkpoints`); SQLite checkpoints on the last
+    on a thread of its own instead (:meth:`start_upkeep`); SQLite checkpoints on the last
     close as well, so a CLI that only creates a key leaves no WAL behind."""
 
     def __init__(self, path: str | Path) -> None:
@@ -156,12 +156,14 @@ class ApiDatabase:
         self.conn.execute("PRAGMA wal_autocheckpoint=0")
         self.conn.execute("PRAGMA journal_size_limit=67108864")  # a reset WAL shrinks back to 64 MB
         self.conn.executescript(_DDL)
+        self.conn.executescript(audit_index.DDL)
         self.lock = threading.RLock()
         self._stop = threading.Event()
-        self._checkpointer: threading.Thread | None = None
+        self._upkeeper: threading.Thread | None = None
 
-    def start_checkpoints(self, every: float = 1.0, restart_frames: int = 16_384) -> None:
-        """Checkpoint the WAL every ``every`` seconds on a thread with its own connection.
+    def start_upkeep(self, every: float = 1.0, restart_frames: int = 16_384) -> None:
+        """Every ``every`` seconds, on a thread with its own connection: index the new audit
+        rows by key (:mod:`api.audit_index`), then checkpoint the WAL.
 
         PASSIVE checkpoints never block a reader or the writer (and the GIL is released while
         SQLite copies and syncs), but under unbroken writes they never catch up with the last
@@ -169,26 +171,28 @@ class ApiDatabase:
         (64 MB) a RESTART checkpoint follows: it waits for the writer's current commit, finishes
         the few frames the passive one left, and makes the next commit start the WAL afresh;
         commits wait for it meanwhile, a few ms every minute or so at full load."""
-        if self._checkpointer is not None and self._checkpointer.is_alive():
+        if self._upkeeper is not None and self._upkeeper.is_alive():
             return
         self._stop.clear()
-        self._checkpointer = threading.Thread(target=self._checkpoint_loop, args=(every, restart_frames),
-                                              name="api-db-checkpoints", daemon=True)
-        self._checkpointer.start()
+        self._upkeeper = threading.Thread(target=self._upkeep_loop, args=(every, restart_frames),
+                                          name="api-db-upkeep", daemon=True)
+        self._upkeeper.start()
 
-    def stop_checkpoints(self) -> None:
-        """Stop the checkpoint thread (after one last checkpoint)."""
+    def stop_upkeep(self) -> None:
+        """Stop the upkeep thread (after one last round)."""
         self._stop.set()
-        if self._checkpointer is not None:
-            self._checkpointer.join(timeout=30)
-            self._checkpointer = None
+        if self._upkeeper is not None:
+            self._upkeeper.join(timeout=30)
+            self._upkeeper = None
 
-    def _checkpoint_loop(self, every: float, restart_frames: int) -> None:
+    def _upkeep_loop(self, every: float, restart_frames: int) -> None:
         conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False, timeout=30)
         try:
             while True:
                 stopping = self._stop.wait(every)
                 with contextlib.suppress(sqlite3.Error):  # busy or closing: the next round catches up
+                    audit_index.index_pending(conn)
+                with contextlib.suppress(sqlite3.Error):
                     _busy, frames, _done = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
                     if frames > restart_frames:
                         conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
@@ -219,8 +223,8 @@ class ApiDatabase:
             return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
 
     def close(self) -> None:
-        """Stop the checkpoints and close the connection."""
-        self.stop_checkpoints()
+        """Stop the upkeep thread and close the connection."""
+        self.stop_upkeep()
         with self.lock:
             self.conn.close()
 

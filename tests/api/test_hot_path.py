@@ -166,13 +166,13 @@ def test_audit_commits_leave_checkpoints_to_their_own_thread(tmp_path: Any) -> N
         log.append(principal=None, ip="127.0.0.1", method="GET", endpoint="/api/v1/risk/{key}",
                    path=f"/api/v1/risk/{i}", keys=[f"org:{i}"], status=200)
     unchecked = (tmp_path / "api.sqlite").stat().st_size
-    db.start_checkpoints(every=0.05)
+    db.start_upkeep(every=0.05)
     deadline = time.monotonic() + 10
     while (tmp_path / "api.sqlite").stat().st_size == unchecked and time.monotonic() < deadline:
         time.sleep(0.05)
     assert (tmp_path / "api.sqlite").stat().st_size > unchecked  # the rows reached the file itself
     db.close()
-    assert db._checkpointer is None
+    assert db._upkeeper is None
 
 
 def test_names_are_searched_off_the_event_loop_with_the_same_answer(live: Live, truth: dict[str, Any]) -> None:
