@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
-from graph.identifiers import check_resident_id, check_uscc, normalise_code
+from graph.identifiers import NO_CODE, check_resident_id, check_uscc, normalise_code
 from graph.model import Link, LinkKind, Party, PartyKind, RecordKind
 from graph.schema import PARTY_LABELS_ZH, link_spec
 from graph.store import InvalidInput, NotFound, View
@@ -342,6 +342,11 @@ def resolve_subject(view: View, key: str) -> Party:
     if not text:
         raise InvalidInput("请输入统一社会信用代码、身份证号码或名称 (give a party key, USCC, resident ID or name "
                            "to check)", field="key")
+    if normalise_code(text) == NO_CODE:
+        # the registers' "no code" marker: thousands of firms carry it, so it names none of them
+        # (searching it listed ten at random, after a scan of every one)
+        raise InvalidInput(f"{NO_CODE} 表示无统一社会信用代码,不能据此识别主体,请按名称或身份证号码核查 (the "
+                           "no-code marker names no party; check by name or ID)", field="key")
     direct = direct_key(text)
     if direct is not None:
         party = view.party(direct)

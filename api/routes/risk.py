@@ -26,6 +26,7 @@ from api.routes.common import (
     json_response,
 )
 from api.schemas import USCC_EX, CheckIn, CheckOut, RiskReportOut
+from graph.identifiers import NO_CODE, normalise_code
 from graph.store import CreditGraphError, InvalidInput, NotFound
 from graph.textkey import name_search_key
 from queries.risk import RiskReport, direct_key
@@ -161,8 +162,10 @@ def _run_batch(c: ApiContext, body: CheckIn, day: dt.date,
     ok = 0
     for i, item in enumerate(body.items):
         given = item.model_dump(exclude_none=True)
-        query = (item.key or item.code or item.name or "").strip()
-        check_name = bool(item.name and (item.code or item.key))
+        # a firm without a code (the registers' 00000000000000000X) is checked by its name
+        code = None if item.code and item.name and normalise_code(item.code) == NO_CODE else item.code
+        query = (item.key or code or item.name or "").strip()
+        check_name = bool(item.name and (code or item.key))
         cache_key = (query, day, body.hops, masked)
         hit = None if check_name else c.risk.cached(version, cache_key)
         if hit is not None:
@@ -176,7 +179,7 @@ def _run_batch(c: ApiContext, body: CheckIn, day: dt.date,
                 keys.append(query)
                 status = "NotFound" if isinstance(exc, NotFound) else type(exc).__name__
                 # the item's field that was looked up, unless the error names another one
-                named = "key" if item.key else "code" if item.code else "name"
+                named = "key" if item.key else "code" if code else "name"
                 field = named if getattr(exc, "field", "") in ("", "key") else exc.field  # type: ignore[attr-defined]
                 failed = dump({"index": i, "input": given, "ok": False, "report": None,
                                "error": {"code": status, "message": str(exc), "field": f"items[{i}].{field}"},

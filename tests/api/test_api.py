@@ -205,6 +205,20 @@ def test_batch_check_per_item_results_and_failures(live: Live, truth: dict[str, 
         _error(huge, 413)
 
 
+def test_the_no_code_marker_is_refused_and_a_name_beside_it_is_checked(live: Live, truth: dict[str, Any]) -> None:
+    case = _linked(truth)
+    with live.client("supervision_system") as c:
+        single = c.get("/api/v1/risk/00000000000000000X")
+        _error(single, 422, "key")
+        assert "无统一社会信用代码" in single.json()["message"]
+        out = c.post("/api/v1/risk/check", json={"items": [{"code": "00000000000000000X", "name": case["name"]},
+                                                           {"code": "00000000000000000X"}], "as_of": AS_OF}).json()
+    by_name, alone = out["results"]
+    assert by_name["ok"] and by_name["report"]["key"] == "org:" + case["uscc"] and not by_name["notes"]
+    assert not alone["ok"] and alone["error"]["field"] == "items[1].code"
+    assert "无统一社会信用代码" in alone["error"]["message"]
+
+
 def test_limits_name_the_field(live: Live, truth: dict[str, Any]) -> None:
     firm = _linked(truth)["uscc"]
     with live.client("admin") as c:

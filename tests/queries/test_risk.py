@@ -150,6 +150,20 @@ def test_key_forms_and_ambiguity(store):
         check(view, "org:nope", ON)
 
 
+def test_the_no_code_marker_names_nobody(store):
+    """00000000000000000X stands for "no code" in the registers: many firms carry it, so a
+    check by it is refused at once, saying how to check instead (it used to search every such
+    firm and list ten of them)."""
+    shops = [Party(f"org:shop{i}", PartyKind.INDIVIDUAL_BUSINESS, f"兰州拉面馆{i}", "00000000000000000X")
+             for i in range(3)]
+    write_graph(store, shops, [], [])
+    for given in ("00000000000000000X", " 00000000000000000x ", "０００００００００００００００００Ｘ"):
+        with pytest.raises(InvalidInput, match="无统一社会信用代码") as err:
+            check(store.view(), given, ON)
+        assert err.value.field == "key" and "org:shop" not in str(err.value)
+    assert check(store.view(), "兰州拉面馆1", ON).key == "org:shop1"  # by name it is found
+
+
 def _random_graph(store, seed: int = 11, firms: int = 160, persons: int = 220):
     rng = random.Random(seed)
     fs = [firm(f"随机{i}号商贸有限公司", start="2010-01-01") for i in range(firms)]
