@@ -38,6 +38,7 @@ from api.schemas import ErrorOut, HealthOut
 from api.settings import Settings
 from api.stores import open_configured_store
 from api.webhooks import WebhookService
+from graph import search
 from graph.schema import PARTY_LABELS_ZH
 from graph.store import Conflict, CreditGraphError, InvalidInput, NotFound, StoreUnavailable
 
@@ -210,6 +211,8 @@ def create_app(settings: Settings | None = None, store: Any = None) -> FastAPI:
 
 
 def _prebuild(context: ApiContext, stop: threading.Event) -> None:
+    # what the first search and the first masked answer would load on the event loop (~1 s)
+    search.warm_up()
     masking.warm_up()
     with contextlib.suppress(Exception):
         context.risk.index(context.store.view(), dt.date.today(), 3)
