@@ -12,7 +12,8 @@ is known to be current; the original's size and modification time are checked af
 
 The server (uvicorn, one worker, the real app with auth, rate limits, masking and audit) runs in
 a second process; this process drives it with a minimal asyncio HTTP/1.1 client over
-``--concurrency`` keep-alive connections, ``--requests`` requests per phase:
+``--concurrency`` keep-alive connections, ``--requests`` requests per phase, after a warm-up
+of ``--warm-up`` checks of other firms (its figures are printed apart):
 
 * ``trivial``     ``GET /bench/trivial`` (no auth, returns {"ok": true}): the ceiling on this machine
 * ``risk-cold``   every request a different firm (no answer cache can help; risk index only),
@@ -124,6 +125,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=4000)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--warm-keys", type=int, default=200)
+    parser.add_argument("--warm-up", type=int, default=4000,
+                        help="different firms checked after the start, before the phases (shown apart)")
     parser.add_argument("--write", action="store_true",
                         help="end with a phase of cold checks during which a credit repair is posted "
                              "(changes the store: not with --link)")
@@ -169,8 +172,9 @@ def main() -> None:
         # by id), and the first phase always looked slowest
         random.Random(20261126).shuffle(firms)
         batch_keys = 1000 * args.batches
-        step = max(1, len(firms) // (args.requests * (args.repeat + args.write) + batch_keys))
+        step = max(1, len(firms) // (args.requests * (args.repeat + args.write) + batch_keys + args.warm_up))
         cold = firms[::step]
+        first, cold = cold[: args.warm_up], cold[args.warm_up :]
         batch_firms = cold[len(cold) - batch_keys:] if batch_keys else []
         warm = firms[:: max(1, len(firms) // args.warm_keys)][: args.warm_keys]
         key_file = tmp / "key"
@@ -197,7 +201,17 @@ def main() -> None:
                   f"{started - t:.1f} s; first risk answer (index build) {time.perf_counter() - started:.1f} s "
                   f"[{r.status_code}]")
             asyncio.run(load(base, ["/bench/trivial"] * 300 + [f"/api/v1/risk/{k}" for k in warm[:50]],
-                             args.concurrency, key))  # warm-up
+                             args.concurrency, key))  # connections, code paths
+            if first:
+                # the first checks after a start fill the server's memos (punished parties and
+                # their paths recur in many answers) and touch the store's pages for the first
+                # time: shown, not counted in the phases, which measure the server as approval
+                # desks meet it all day
+                seconds, lat, statuses = asyncio.run(load(base, [f"/api/v1/risk/{k}" for k in first],
+                                                          args.concurrency, key))
+                print(f"warm-up: the first {len(first):,} checks after the start, all different firms: "
+                      f"{len(first) / seconds:,.0f} req/s, p50 {pct(lat, 0.5):.1f} ms, p99 {pct(lat, 0.99):.1f} ms "
+                      f"{statuses}")
             phases = []
             for r in range(args.repeat):
                 fresh = cold[r * args.requests : (r + 1) * args.requests]
