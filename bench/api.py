@@ -305,7 +305,11 @@ def _place(src: str, dst: Path, link: bool) -> str:
         except OSError:
             pass  # another file system, or links not allowed: copy
     shutil.copy(src, dst)
-    return f"copied in {time.perf_counter() - t:.1f} s"
+    copied = time.perf_counter() - t
+    # the copy's 4.4 GB of dirty pages were still being written out while the first phases
+    # ran (their p99 fell from 229 to 35 ms over three phases, against 53 ms with --link)
+    os.sync()
+    return f"copied in {copied:.1f} s (written out in {time.perf_counter() - t - copied:.1f} s more)"
 
 
 if __name__ == "__main__":
