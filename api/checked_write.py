@@ -14,10 +14,10 @@ from typing import Any
 
 from graph.model import Record
 
-# In this process, one action at a time from its check to its commit. The embedded store's
-# batch already holds SQLite's write lock that long (across processes too); the Bolt store's
-# batch takes its lock only to commit, so without this two requests could both pass the check.
+# In this process, one action at a time from its check to its commit (threads do not wait on
+# the graph server for each other); other processes are kept out by the store's lock
 _ONE_AT_A_TIME = threading.Lock()
+ACTIONS_LOCK = "actions"
 
 
 def write_checked(store: Any, build: Callable[[Any], Record]) -> Record:
@@ -25,11 +25,11 @@ def write_checked(store: Any, build: Callable[[Any], Record]) -> Record:
     builds), and write it, inside one write batch; return it.
 
     On the embedded store the batch holds SQLite's write lock (BEGIN IMMEDIATE) and the writer
-    turn from before the check until the commit, so a second writer's check, in this process or
-    another (the CLI, a second server), waits and then sees this action. On the Bolt store only
-    writers in this process are kept apart (a lock here): two processes acting on one entry at
-    the same moment could still both pass the check there."""
-    with _ONE_AT_A_TIME, store.writer() as w:
+    turn from before the check until the commit; the Bolt store's batch takes its lock only to
+    commit, so there the store's lease on the graph (``store.exclusive``) is held from before
+    the check until after the commit. Either way a second writer's check, in this process or
+    another (the CLI, a second server), waits and then sees this action."""
+    with _ONE_AT_A_TIME, store.exclusive(ACTIONS_LOCK), store.writer() as w:
         record = build(store.view())
         w.put_records([record])
     return record

@@ -257,6 +257,10 @@ class GraphStore(Protocol):
     def writer(self, run_id: str | None = None) -> AbstractContextManager[Writer]:
         """Open one atomic batch."""
 
+    def exclusive(self, name: str) -> AbstractContextManager[None]:
+        """Hold the lock ``name`` across every process using this store while the block runs
+        (a check and the write that depends on it: see :mod:`api.checked_write`)."""
+
     def view(self) -> View:
         """Return a read view of the committed state."""
 

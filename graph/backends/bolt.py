@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import os
 import random
+import socket
 import threading
 import time
 import uuid
@@ -378,6 +380,27 @@ class BoltStore:
         yield w
         with self._write_lock:
             self._commit(w)
+
+    @contextmanager
+    def exclusive(self, name: str, *, ttl: float = 30.0, wait: float = 60.0) -> Iterator[None]:
+        """Hold the lease ``name`` on the graph, across processes and machines, while the
+        block runs; wait up to ``wait`` seconds for it (then StoreUnavailable).
+
+        A lease, not a lock: a process that dies holding it loses it after ``ttl`` seconds, so
+        the block must finish well within that (a check and one write batch take milliseconds)."""
+        me = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        deadline = time.monotonic() + wait
+        pause = 0.005
+        while not self.execute(cy.LEASE_TAKE, name=name, me=me, ttl_ms=int(ttl * 1000)):
+            if time.monotonic() > deadline:
+                raise StoreUnavailable(f"another process has held the lease {name!r} on the graph at {self.uri} "
+                                       f"for over {wait:.0f} s")
+            time.sleep(pause)
+            pause = min(pause * 2, 0.2)
+        try:
+            yield
+        finally:
+            self.execute(cy.LEASE_FREE, name=name, me=me)
 
     def _commit(self, w: BoltWriter) -> None:
         ops = w.ops

@@ -331,6 +331,20 @@ FINISH_RUN = "MATCH (r:Run {id: $id}) SET r.finished = $finished, r.summary = $s
 
 WIPE = "MATCH (n) DETACH DELETE n"
 
+# A named lease shared by every process on the graph (BoltStore.exclusive): free when it never
+# was taken, was given back or ran out. Times are the server's, so clients' clocks need not
+# agree. The first SET takes the node's write lock before the lease is read: on Neo4j two
+# claims could otherwise both read "free" and both win; FalkorDB runs writes one at a time.
+LEASE_TAKE = """
+MERGE (l:CgLease {name: $name})
+SET l.claimed_by = $me
+WITH l
+WHERE l.until IS NULL OR l.until < timestamp() OR l.holder = $me
+SET l.holder = $me, l.until = timestamp() + $ttl_ms
+RETURN l.holder
+"""
+LEASE_FREE = "MATCH (l:CgLease {name: $name}) WHERE l.holder = $me SET l.until = 0 RETURN l.holder"
+
 # -- reads -------------------------------------------------------------------------------
 RESOLVE = "OPTIONAL MATCH (a:Alias {unresolved: $key}) RETURN a.resolved"
 RESOLVE_MANY = "UNWIND $keys AS k OPTIONAL MATCH (a:Alias {unresolved: k}) RETURN k, a.resolved"

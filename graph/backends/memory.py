@@ -18,7 +18,7 @@ import datetime as dt
 import threading
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -400,6 +400,11 @@ class EmbeddedStore:
         """``lookup_parties`` / ``lookup_records`` over the committed state, without the write
         lock and without bringing the link index up to date (cheap for ingest workers)."""
         return CommittedReads(self._read_conn())
+
+    def exclusive(self, name: str) -> AbstractContextManager[None]:
+        """Nothing to take: a write batch here holds SQLite's write lock, which every process
+        on the file respects, from its start (before a check reads) to its commit."""
+        return nullcontext()
 
     def view(self) -> EmbeddedView:
         """Return a read view (the link index is brought up to date first)."""

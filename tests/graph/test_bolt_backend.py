@@ -65,3 +65,25 @@ def test_dialect_is_detected(bolt_server):
             assert s.dialect.name == bolt_server.dialect
     finally:
         s.close()
+
+
+def test_a_lease_held_elsewhere_waits_and_one_left_by_a_dead_holder_runs_out(bolt):
+    import time
+
+    from graph.backends import cypher as cy
+    from graph.store import StoreUnavailable
+
+    # another process holds the lease for a minute: waiting for it gives up with a clear error
+    assert bolt.execute(cy.LEASE_TAKE, name="actions", me="elsewhere", ttl_ms=60_000) == [["elsewhere"]]
+    with pytest.raises(StoreUnavailable, match="actions"):
+        with bolt.exclusive("actions", wait=0.3):
+            pass
+    # a holder that died: its lease runs out after its time, and the next one takes it
+    assert bolt.execute(cy.LEASE_TAKE, name="repairs", me="died", ttl_ms=400) == [["died"]]
+    t = time.monotonic()
+    with bolt.exclusive("repairs", wait=10):
+        held = bolt.query("MATCH (l:CgLease {name: 'repairs'}) RETURN l.holder")[0][0]
+    assert held != "died" and time.monotonic() - t >= 0.3
+    # given back on leaving the block: taken again at once
+    with bolt.exclusive("repairs", wait=0.5):
+        pass
