@@ -64,3 +64,20 @@ def test_a_store_from_before_link_currencies_gets_the_column(tmp_path):
         assert got == {a.key: (50.0, ""), b.key: (100.0, "USD")}
     finally:
         store.close()
+
+
+def test_reads_use_the_memory_map_unless_it_is_turned_off(tmp_path, monkeypatch):
+    from graph.backends.memory import MMAP_SETTING, READ_MMAP_BYTES, open_store
+
+    def mapped(name: str) -> int:
+        store = open_store(tmp_path / name)
+        try:
+            return int(store.view().conn.execute("PRAGMA mmap_size").fetchone()[0])
+        finally:
+            store.close()
+
+    monkeypatch.delenv(MMAP_SETTING, raising=False)
+    on = mapped("on.sqlite")
+    assert 0 < on <= READ_MMAP_BYTES  # SQLite lowers it to its own maximum
+    monkeypatch.setenv(MMAP_SETTING, "0")
+    assert mapped("off.sqlite") == 0
