@@ -120,3 +120,22 @@ def test_look_ups_are_exact_while_the_index_advances(tmp_path: Path) -> None:
         indexer.join()
     assert len(seen) > 5  # the look-ups did meet the index at many marks
     db.close()
+
+
+def test_look_ups_by_caller_take_a_key_id_or_a_key_name(tmp_path: Path) -> None:
+    from api.auth import Principal, create_key
+
+    db = ApiDatabase(tmp_path / "api.sqlite")
+    log = AuditLog(db)
+    first, second, other = (create_key(db, "supervision_system", name)[0] for name in ("desk", "desk", "other"))
+    for key, times in ((first, 3), (second, 2), (other, 4)):
+        for _ in range(times):
+            log.append(principal=Principal(key.id, key.name, key.role), ip="127.0.0.1", method="GET",
+                       endpoint="/api/v1/risk/{key}", path="/api/v1/risk/x", keys=["org:1"], status=200)
+    _append(log, ["org:1"])  # refused: no key
+    assert log.query(who="desk")[1] == 5  # both keys named desk
+    assert log.query(who=first.id)[1] == 3
+    assert log.query(who="other")[1] == 4
+    assert log.query(who="anonymous")[1] == 1
+    assert log.query(who="nobody")[1] == 0
+    db.close()
