@@ -245,8 +245,8 @@ def main() -> None:
                 for i, (rps, _p50, p99) in enumerate(results[name]):
                     # the trivial phase just before: on a machine whose speed drifts between
                     # phases, the fairer comparison (shown beside the one with the mean)
-                    before = results["trivial"][i][0]
-                    print(f"{name}: {rps / trivial:.2f}x the mean trivial throughput, {rps / before:.2f}x the phase "
+                    previous = results["trivial"][i][0]
+                    print(f"{name}: {rps / trivial:.2f}x the mean trivial throughput, {rps / previous:.2f}x the phase "
                           f"before (target >= 0.8), p99 {p99:.1f} ms (target <= 25 ms at {args.concurrency} "
                           "connections)")
             if len(results["risk-cold"]) > 1:
