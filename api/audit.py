@@ -118,9 +118,7 @@ class AuditLog:
         """Return rows (newest first) matching who (key id or name), party key and time, and the total."""
         where, args = [], []
         if who:
-            # a key id, or a key's name as the key table holds it (names never change): the
-            # (who, at) index then answers, where "who_name = ?" read every row
-            where.append("who IN (SELECT ? UNION ALL SELECT id FROM api_keys WHERE name = ?)")
+            where.append("(who = ? OR who_name = ?)")
             args.extend([who, who])
         if key:
             where.append(KEY_CONDITION)  # through the key index, and the rows it has not reached yet

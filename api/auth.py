@@ -187,11 +187,14 @@ class ApiDatabase:
 
     def _upkeep_loop(self, every: float, restart_frames: int) -> None:
         conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False, timeout=30)
+        # as the request path's connection: no fsync under the write lock, no checkpoint on commit
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA wal_autocheckpoint=0")
         try:
             while True:
                 stopping = self._stop.wait(every)
                 with contextlib.suppress(sqlite3.Error):  # busy or closing: the next round catches up
-                    audit_index.index_pending(conn)
+                    audit_index.index_pending(conn, turn=self.lock, pause=0.001)
                 with contextlib.suppress(sqlite3.Error):
                     _busy, frames, _done = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
                     if frames > restart_frames:

@@ -162,10 +162,12 @@ def _run_batch(c: ApiContext, body: CheckIn, day: dt.date,
     ok = 0
     for i, item in enumerate(body.items):
         given = item.model_dump(exclude_none=True)
-        # a firm without a code (the registers' 00000000000000000X) is checked by its name
+        # a firm without a code (the registers' 00000000000000000X, as its key or its code) is
+        # checked by its name
+        key = None if item.key and item.name and normalise_code(item.key) == NO_CODE else item.key
         code = None if item.code and item.name and normalise_code(item.code) == NO_CODE else item.code
-        query = (item.key or code or item.name or "").strip()
-        check_name = bool(item.name and (code or item.key))
+        query = (key or code or item.name or "").strip()
+        check_name = bool(item.name and (code or key))
         cache_key = (query, day, body.hops, masked)
         hit = None if check_name else c.risk.cached(version, cache_key)
         if hit is not None:
@@ -179,7 +181,7 @@ def _run_batch(c: ApiContext, body: CheckIn, day: dt.date,
                 keys.append(query)
                 status = "NotFound" if isinstance(exc, NotFound) else type(exc).__name__
                 # the item's field that was looked up, unless the error names another one
-                named = "key" if item.key else "code" if code else "name"
+                named = "key" if key else "code" if code else "name"
                 field = named if getattr(exc, "field", "") in ("", "key") else exc.field  # type: ignore[attr-defined]
                 failed = dump({"index": i, "input": given, "ok": False, "report": None,
                                "error": {"code": status, "message": str(exc), "field": f"items[{i}].{field}"},

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import logging
 import os
 import random
 import socket
@@ -58,6 +59,8 @@ from graph.model import (
 from graph.search import Hits, code_hits, score_names, search_text
 from graph.store import IngestRun, InvalidInput, SearchHit, StoreUnavailable, fact_id
 from graph.textkey import name_search_key
+
+log = logging.getLogger(__name__)
 
 #: rows per UNWIND statement
 BATCH_ROWS = 2000
@@ -400,7 +403,11 @@ class BoltStore:
         try:
             yield
         finally:
-            self.execute(cy.LEASE_FREE, name=name, me=me)
+            try:
+                self.execute(cy.LEASE_FREE, name=name, me=me)
+            except Exception:  # the lease runs out by itself; what the block did (or raised) stands
+                log.warning("could not give back the lease %r on %s; it runs out in %.0f s", name, self.uri, ttl,
+                            exc_info=True)
 
     def _commit(self, w: BoltWriter) -> None:
         ops = w.ops

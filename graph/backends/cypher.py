@@ -73,6 +73,7 @@ UNIQUE: tuple[tuple[str, str], ...] = (
     ("File", "sha256"),
     ("Run", "id"),
     ("Meta", "key"),
+    ("CgLease", "name"),  # without it two first claims on Neo4j could MERGE a node each
 )
 #: (label, property) pairs looked up often enough to need an index
 INDEXED: tuple[tuple[str, str], ...] = (

@@ -212,9 +212,12 @@ def test_the_no_code_marker_is_refused_and_a_name_beside_it_is_checked(live: Liv
         _error(single, 422, "key")
         assert "无统一社会信用代码" in single.json()["message"]
         out = c.post("/api/v1/risk/check", json={"items": [{"code": "00000000000000000X", "name": case["name"]},
-                                                           {"code": "00000000000000000X"}], "as_of": AS_OF}).json()
-    by_name, alone = out["results"]
+                                                           {"code": "00000000000000000X"},
+                                                           {"key": "00000000000000000X", "name": case["name"]}],
+                                                 "as_of": AS_OF}).json()
+    by_name, alone, by_name_too = out["results"]
     assert by_name["ok"] and by_name["report"]["key"] == "org:" + case["uscc"] and not by_name["notes"]
+    assert by_name_too["ok"] and by_name_too["report"]["key"] == "org:" + case["uscc"]
     assert not alone["ok"] and alone["error"]["field"] == "items[1].code"
     assert "无统一社会信用代码" in alone["error"]["message"]
 

@@ -139,3 +139,25 @@ def test_look_ups_by_caller_take_a_key_id_or_a_key_name(tmp_path: Path) -> None:
     assert log.query(who="anonymous")[1] == 1
     assert log.query(who="nobody")[1] == 0
     db.close()
+
+
+def test_each_batch_is_indexed_in_turn_with_the_servers_commits(tmp_path: Path) -> None:
+    """The indexer takes the lock the server's audit commits take, once per batch: they wait
+    for one batch at most, not for a whole catch-up."""
+    db = ApiDatabase(tmp_path / "api.sqlite")
+    log = AuditLog(db)
+    for i in range(25):
+        _append(log, [f"org:{i}"])
+    turns = []
+
+    class Turn:  # the server's lock, noting the mark each time it is taken
+        def __enter__(self) -> None:
+            db.lock.acquire()
+            turns.append(audit_index.indexed_upto(db.conn))
+
+        def __exit__(self, *exc: object) -> None:
+            db.lock.release()
+
+    assert audit_index.index_pending(_own_conn(tmp_path / "api.sqlite"), batch=10, turn=Turn()) == 25
+    assert turns == [0, 10, 20, 25]  # three batches, then the look that found nothing left
+    db.close()

@@ -87,3 +87,22 @@ def test_a_lease_held_elsewhere_waits_and_one_left_by_a_dead_holder_runs_out(bol
     # given back on leaving the block: taken again at once
     with bolt.exclusive("repairs", wait=0.5):
         pass
+
+
+def test_giving_back_a_lease_never_hides_what_the_block_did(bolt, monkeypatch):
+    from graph.backends import cypher as cy
+    from graph.store import StoreUnavailable
+
+    real = bolt.execute
+
+    def flaky(statement, **params):
+        if statement == cy.LEASE_FREE:
+            raise StoreUnavailable("the graph server went away")
+        return real(statement, **params)
+
+    monkeypatch.setattr(bolt, "execute", flaky)
+    with pytest.raises(ValueError, match="the block's own error"):
+        with bolt.exclusive("actions", ttl=0.5, wait=1):
+            raise ValueError("the block's own error")
+    with bolt.exclusive("actions", ttl=0.5, wait=5):  # the lease left behind runs out; no error
+        pass
