@@ -527,6 +527,7 @@ def _check(view: View, key: str, as_of: dt.date, hops: int, catalog: Catalog, cf
         subject = resolve_subject(view, key)
     own = True  # whether the subject's own records must be read
     parties_of = None
+    warning_memo = None
     if answered:
         # a party's own key: no alias to follow
         node = found[0] if found is not None else index.node_of(view, subject.key, resolved=True)
@@ -536,6 +537,7 @@ def _check(view: View, key: str, as_of: dt.date, hops: int, catalog: Catalog, cf
         book = index.book
         method = "index"
         parties_of = partial(index.path_parties, view)
+        warning_memo = index.warning_memo
     else:
         punished = punished_parties(view, as_of, catalog)
         hits, capped = direct_hits(view, subject.key, as_of, hops, cfg, punished.keys())
@@ -543,7 +545,7 @@ def _check(view: View, key: str, as_of: dt.date, hops: int, catalog: Catalog, cf
         book = None
         method = "direct"
     return assemble(view, subject, as_of, hops, cfg, catalog, hits, capped, reasons, method, book, own_records=own,
-                    parties_of=parties_of)
+                    parties_of=parties_of, warning_memo=warning_memo)
 
 
 def assemble(
@@ -561,11 +563,13 @@ def assemble(
     *,
     own_records: bool = True,
     parties_of: Callable[[Iterable[str]], dict[str, Party]] | None = None,
+    warning_memo: dict[Any, Any] | None = None,
 ) -> RiskReport:
     """Return the report from the subject's own records and its link hits (``book``: every
     repair and objection, when the caller holds them already; ``own_records`` False: the
     caller knows the subject has no list entry, court entry or penalty, so none is read;
-    ``parties_of``: how to fetch the parties on the paths, ``view.parties`` by default)."""
+    ``parties_of``: how to fetch the parties on the paths, ``view.parties`` by default;
+    ``warning_memo``: the store version's memo of warning pieces, see :func:`_link_warning`)."""
     if own_records:
         warnings, refs, red, black = _own(view, subject, as_of, cfg, catalog, book)
     else:
@@ -585,7 +589,7 @@ def assemble(
     keys = {n for h in ranked for n in h.nodes} - {subject.key}  # the subject is at hand
     parties = (parties_of or view.parties)(keys) if keys else {}
     parties[subject.key] = subject
-    link_warnings = [_link_warning(cfg, h, parties, reasons.get(h.source, [])) for h in ranked]
+    link_warnings = [_link_warning(cfg, h, parties, reasons.get(h.source, []), warning_memo) for h in ranked]
     warnings.extend(link_warnings)
     if red and (black or link_warnings):
         worst = "高" if black or any(w.level == "高" for w in link_warnings) else "中"
@@ -681,53 +685,81 @@ def _years_before(day: dt.date, years: int) -> dt.date:
 
 
 def _link_warning(cfg: RiskConfig, hit: LinkHit, parties: dict[str, Party],
-                  reasons: Sequence[SourceReason]) -> Warning:
-    def name(k: str) -> str:
-        p = parties.get(k)
-        return p.name if p is not None and p.name else k
-
-    def kind(k: str) -> str:
-        p = parties.get(k)
-        return PARTY_LABELS_ZH.get(p.kind, p.kind.value) if p is not None else ""
-
-    nodes = tuple(PathNode(k, name(k), kind(k)) for k in hit.nodes)
-    steps = tuple(
-        PathStep(lk.id, lk.kind, link_spec(lk.kind).label_zh, lk.title,
-                 *_ends(hit.nodes[i], hit.nodes[i + 1], hit.src_first[i], name), lk.start, lk.end, lk.ratio)
-        for i, lk in enumerate(hit.links)
-    )
-    chain = name(hit.nodes[0])
-    for i, st in enumerate(steps):
-        label = st.title or st.label_zh
-        if st.kind == LinkKind.SHAREHOLDER and st.ratio is not None:
-            label += f"{st.ratio:.0%}"
-        chain += f"—{label}—{name(hit.nodes[i + 1])}"
-    listed = [r for r in reasons if r.how == "listed"]
-    if listed:
-        r = listed[0]
-        why = f"{name(hit.source)}被列入{r.list_type}(决定文号 {r.decision_no or '无'},{r.start} 列入)"
-        code = "R010"
-    elif reasons:
-        r = reasons[0]
-        why = (f"{name(hit.source)}作为{r.firm_name or r.firm}的{r.role_zh}受联合惩戒"
-               f"({r.list_type},决定文号 {r.decision_no or '无'})")
-        code = "R011"
-    else:
-        why, code = f"{name(hit.source)}受联合惩戒", "R011"
-    notes = tuple(f"经高连接度节点{name(k)}(关联{deg}个主体)关联,已降权" for k, deg in hit.hubs)
-    level = level_of(cfg, hit.strength)
-    message = f"{len(hit.links)}度关联:{chain};{why}" + ("。" + ";".join(notes) if notes else "")
-    sources = tuple(SourceRef(r.entry_id, RecordKind.COURT_DISHONEST.value if r.list_type == COURT_LIST
-                              else RecordKind.LIST_ENTRY.value, r.list_type, r.decision_no, r.authority, r.start, "生效")
-                    for r in reasons)
-    return Warning(code, level, message, round(hit.strength, 6), len(hit.links), hit.source, nodes, steps, sources,
-                   notes)
+                  reasons: Sequence[SourceReason], memo: dict[Any, Any] | None = None) -> Warning:
+    """The warning about ``hit``. ``memo`` (one store version's, from the risk index) keeps the
+    pieces that do not depend on the subject: each party's path node, each link's step and
+    each punished party's reasons, which recur in the answers of many subjects."""
+    memo = {} if memo is None else memo
+    if len(memo) > _WARNING_MEMO_LIMIT:
+        memo.clear()  # a bound, not an LRU: refilled by the next answers
+    nodes = tuple(_path_node(memo, k, parties) for k in hit.nodes)
+    names = {node.key: node.name for node in nodes}
+    steps: list[PathStep] = []
+    chain = [names[hit.nodes[0]]]
+    for i, lk in enumerate(hit.links):
+        a, b = hit.nodes[i], hit.nodes[i + 1]
+        step, label = _path_step(memo, lk, *((a, b) if hit.src_first[i] else (b, a)), names)
+        steps.append(step)
+        chain.append(f"—{label}—{names[b]}")
+    code, why, sources = _source_part(memo, hit.source, names[hit.source], reasons)
+    notes = tuple(f"经高连接度节点{names.get(k) or k}(关联{deg}个主体)关联,已降权" for k, deg in hit.hubs)
+    message = f"{len(hit.links)}度关联:{''.join(chain)};{why}" + ("。" + ";".join(notes) if notes else "")
+    return Warning(code, level_of(cfg, hit.strength), message, round(hit.strength, 6), len(hit.links), hit.source,
+                   nodes, tuple(steps), sources, notes)
 
 
-def _ends(a: str, b: str, src_first: bool, name: Any) -> tuple[str, str, str, str]:
-    # the stored link may name an unresolved end; the path shows the parties it resolves to
-    src, dst = (a, b) if src_first else (b, a)
-    return src, name(src), dst, name(dst)
+_WARNING_MEMO_LIMIT = 30_000
+_LINK_LABELS_ZH = {kind: link_spec(kind).label_zh for kind in LinkKind}
+
+
+def _path_node(memo: dict[Any, Any], key: str, parties: dict[str, Party]) -> PathNode:
+    node = memo.get(("node", key))
+    if node is None:
+        p = parties.get(key)
+        node = PathNode(key, p.name or key, PARTY_LABELS_ZH.get(p.kind, p.kind.value)) if p is not None else \
+            PathNode(key, key, "")
+        if p is not None:  # a party missing now may be read later: not remembered
+            memo[("node", key)] = node
+    return node
+
+
+def _path_step(memo: dict[Any, Any], lk: Link, src: str, dst: str, names: dict[str, str]) -> tuple[PathStep, str]:
+    """The step of ``lk`` between the parties it joins (the path shows the parties an
+    unresolved end resolves to) and its label in the path's text."""
+    got = memo.get(("step", lk.id, src, dst))
+    if got is None:
+        label_zh = _LINK_LABELS_ZH[LinkKind(lk.kind)]
+        step = PathStep(lk.id, lk.kind, label_zh, lk.title, src, names[src], dst, names[dst], lk.start, lk.end,
+                        lk.ratio)
+        label = lk.title or label_zh
+        if lk.kind == LinkKind.SHAREHOLDER and lk.ratio is not None:
+            label += f"{lk.ratio:.0%}"
+        got = memo[("step", lk.id, src, dst)] = (step, label)
+    return got
+
+
+def _source_part(memo: dict[Any, Any], source: str, name: str,
+                 reasons: Sequence[SourceReason]) -> tuple[str, str, tuple[SourceRef, ...]]:
+    """Why the punished party ``source`` counts (code, text) and the records it rests on."""
+    got = memo.get(("source", source))
+    if got is None:
+        listed = [r for r in reasons if r.how == "listed"]
+        if listed:
+            r = listed[0]
+            why = f"{name}被列入{r.list_type}(决定文号 {r.decision_no or '无'},{r.start} 列入)"
+            code = "R010"
+        elif reasons:
+            r = reasons[0]
+            why = (f"{name}作为{r.firm_name or r.firm}的{r.role_zh}受联合惩戒"
+                   f"({r.list_type},决定文号 {r.decision_no or '无'})")
+            code = "R011"
+        else:
+            why, code = f"{name}受联合惩戒", "R011"
+        sources = tuple(SourceRef(r.entry_id, RecordKind.COURT_DISHONEST.value if r.list_type == COURT_LIST
+                                  else RecordKind.LIST_ENTRY.value, r.list_type, r.decision_no, r.authority, r.start,
+                                  "生效") for r in reasons)
+        got = memo[("source", source)] = (code, why, sources)
+    return got
 
 
 def subject_kind_zh(party: Party) -> str:

@@ -295,6 +295,8 @@ class RiskIndex:
     _resolve_memo: dict[str, Any] = field(default_factory=dict)
     _edge_memo: dict[int, Any] = field(default_factory=dict)  # edge (column position) -> Link
     _node_memo: dict[int, Any] = field(default_factory=dict)  # node (party row) id -> Party
+    # pieces of warnings that recur across subjects (queries.risk._link_warning)
+    warning_memo: dict[Any, Any] = field(default_factory=dict)
 
     # -- building -------------------------------------------------------------------------
     @classmethod
