@@ -162,10 +162,7 @@ def _run_batch(c: ApiContext, body: CheckIn, day: dt.date,
     ok = 0
     for i, item in enumerate(body.items):
         given = item.model_dump(exclude_none=True)
-        # a firm without a code (the registers' 00000000000000000X, as its key or its code) is
-        # checked by its name
-        key = None if item.key and item.name and normalise_code(item.key) == NO_CODE else item.key
-        code = None if item.code and item.name and normalise_code(item.code) == NO_CODE else item.code
+        key, code = _unless_no_code(item.key, item.name), _unless_no_code(item.code, item.name)
         query = (key or code or item.name or "").strip()
         check_name = bool(item.name and (code or key))
         cache_key = (query, day, body.hops, masked)
@@ -204,6 +201,12 @@ def _run_batch(c: ApiContext, body: CheckIn, day: dt.date,
         results.append(orjson.Fragment(b'{"index":%d,"input":%b,"ok":true,"report":%b,"error":null,"notes":%b}'
                                        % (i, shown, report_body, dump(notes))))
     return results, keys, ok
+
+
+def _unless_no_code(given: str | None, name: str | None) -> str | None:
+    """``given`` (an item's key or code), or None when it is the registers' no-code marker
+    (00000000000000000X) and a name is given beside it: such a firm is checked by its name."""
+    return None if given and name and normalise_code(given) == NO_CODE else given
 
 
 def _name_matches(view: Any, key: str, registered: str, given: str) -> bool:
