@@ -32,6 +32,7 @@ from api.fast_path import RiskFastPath
 from api.masking import mask_body
 from api.pages import mount_pages
 from api.pages.views import error_page
+from api.risk_worker import RiskWorker
 from api.routes import actions, admin, graph, parties, relocations, risk, webhooks
 from api.routes.common import ApiContext, ApiError, RiskService
 from api.schemas import ErrorOut, HealthOut
@@ -120,10 +121,14 @@ def create_app(settings: Settings | None = None, store: Any = None) -> FastAPI:
     context = ApiContext(settings=cfg, store=store, db=db, keys=KeyRing(db), audit=AuditLog(db),
                          limiter=RateLimiter(cfg.rate_per_second, cfg.rate_burst), risk=risk_service)
     context.webhooks = WebhookService(db, cfg, risk_service, store)
+    if cfg.risk_worker and getattr(store, "backend_name", "") == "memory":  # the embedded store: a file to share
+        context.worker = RiskWorker(str(store.path))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db.start_upkeep()  # checkpoints and the audit key index: never on the event loop (see ApiDatabase)
+        if context.worker is not None:
+            context.worker.start()
         # With the default thresholds (700, 10, 10) the collector ran full collections every
         # few thousand requests, 10-40 ms of stalled event loop each on the 1M store (measured
         # with gc.callbacks); rarer collections cut the p99 of every endpoint alike. What the
@@ -139,6 +144,8 @@ def create_app(settings: Settings | None = None, store: Any = None) -> FastAPI:
             yield
         finally:
             stop.set()
+            if context.worker is not None:
+                context.worker.close()
             if worker is not None:
                 worker.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -195,7 +202,8 @@ def create_app(settings: Settings | None = None, store: Any = None) -> FastAPI:
     def healthz() -> dict[str, Any]:
         """The store's counts: parties by kind, links, records, rejections."""
         view = store.view()
-        return {"status": "ok", "backend": getattr(store, "backend_name", "?"), "counts": view.counts()}
+        return {"status": "ok", "backend": getattr(store, "backend_name", "?"), "counts": view.counts(),
+                "risk_worker": context.worker.state(view.version(), dt.date.today()) if context.worker else "off"}
 
     @app.get("/", response_class=HTMLResponse, tags=["public"])
     def index() -> str:

@@ -64,6 +64,10 @@ class ApiSettings(Settings):
     webhook_allow_private: bool = False
     response_cache: int = 20_000  # cached risk answers (per store version)
     prebuild_index: bool = True  # build today's risk index at start-up, in the background
+    # answer today's risk checks in a second process (api.risk_worker): a server then uses two
+    # cores. Off here (tests build many apps); `creditgraph serve` turns it on with 2+ cores
+    # unless CREDITGRAPH_RISK_WORKER says otherwise
+    risk_worker: bool = False
 
 
 def api_settings(settings: Settings | None) -> ApiSettings:

@@ -167,8 +167,12 @@ def serve(db: str | None, backend: str | None, host: str | None, port: int | Non
     import uvicorn
 
     from api.app import create_app
+    from api.auth import api_settings
 
-    settings = get_settings()
+    settings = api_settings(get_settings())
+    if "CREDITGRAPH_RISK_WORKER" not in os.environ:
+        # a second process answers today's risk checks where there is a second core to run it
+        settings = settings.model_copy(update={"risk_worker": (os.cpu_count() or 1) >= 2})
     store = open_store_from(db, backend)
     app = create_app(settings, store=store)
     host, port = host or settings.host, port or settings.port

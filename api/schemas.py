@@ -518,3 +518,6 @@ class HealthOut(_Model):
     status: str = Field(examples=["ok"])
     backend: str = Field(examples=["memory"])
     counts: dict[str, int] = Field(examples=[{"parties": 5835, "links": 8551}])
+    risk_worker: str = Field("off", examples=["serving"],
+                             description="the second process answering today's risk checks: off, starting "
+                                         "(building its index), catching up (with a newer store version) or serving")

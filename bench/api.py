@@ -52,14 +52,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
-def serve(db: str, port: int, key_file: str) -> None:
-    """The server process: the real app plus a trivial endpoint."""
+def serve(db: str, port: int, key_file: str, worker: bool) -> None:
+    """The server process: the real app plus a trivial endpoint (``worker``: with the risk worker)."""
     import uvicorn
 
     from api.app import create_app
     from api.auth import ApiSettings, create_key
 
-    settings = ApiSettings(db=db, rate_per_second=1e6, rate_burst=1_000_000, webhooks_enabled=False)
+    settings = ApiSettings(db=db, rate_per_second=1e6, rate_burst=1_000_000, webhooks_enabled=False,
+                           risk_worker=worker)
     app = create_app(settings)
 
     @app.get("/bench/trivial", include_in_schema=False)
@@ -133,11 +134,13 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=0,
                         help="also time this many batch checks of 1,000 firms (then the same again)")
     parser.add_argument("--port", type=int, default=18731)
+    parser.add_argument("--no-worker", action="store_true",
+                        help="answer every check in the server process (no api.risk_worker), as before")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--key-file", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.db, args.port, args.key_file)
+        serve(args.db, args.port, args.key_file, not args.no_worker)
         return
 
     if args.write and args.link:
@@ -182,7 +185,7 @@ def main() -> None:
         warm = firms[:: max(1, len(firms) // args.warm_keys)][: args.warm_keys]
         key_file = tmp / "key"
         proc = subprocess.Popen([sys.executable, __file__, "--serve", "--db", str(db), "--port", str(args.port),
-                                 "--key-file", str(key_file)])
+                                 "--key-file", str(key_file)] + (["--no-worker"] if args.no_worker else []))
         base = f"http://127.0.0.1:{args.port}"
         try:
             import httpx
@@ -203,6 +206,14 @@ def main() -> None:
             print(f"store: {len(firms):,} enterprises, {parties:,} parties, {links:,} links; server up in "
                   f"{started - t:.1f} s; first risk answer (index build) {time.perf_counter() - started:.1f} s "
                   f"[{r.status_code}]")
+            if not args.no_worker:  # the phases measure the server with its risk worker answering
+                while (state := httpx.get(base + "/healthz", timeout=60).json()["risk_worker"]) != "serving":
+                    if time.perf_counter() - started > 900 or state in ("off", "stopped"):
+                        raise SystemExit(f"the risk worker is {state}")
+                    time.sleep(0.5)
+                print(f"risk worker serving {time.perf_counter() - started:.1f} s after the first answer")
+            else:
+                print("no risk worker: the server answers every check itself")
             asyncio.run(load(base, ["/bench/trivial"] * 300 + [f"/api/v1/risk/{k}" for k in warm[:50]],
                              args.concurrency, key))  # connections, code paths
             if first:
@@ -228,7 +239,8 @@ def main() -> None:
             results: dict[str, list[tuple[float, float, float]]] = {}
             print(f"\n{args.requests:,} requests per phase, {args.concurrency} connections, loopback, "
                   f"{os.cpu_count()} cores shared by client and server")
-            print(f"{'phase':<10} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}  statuses")
+            print(f"{'phase':<10} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'server':>7} {'of sys':>7} {'worker':>7} {'client':>7}  statuses"
+                  "   (µs of CPU per request: the server process, of that in the kernel, its risk worker, the client)")
             for name, paths in phases:
                 if not paths:  # a store too small for this many phases
                     print(f"{name:<10} (no firms left for this phase)")
@@ -237,12 +249,20 @@ def main() -> None:
                 if name == "after-write":  # the repair is posted while the checks run
                     poster = threading.Thread(target=_post_repair, args=(base, key_file, entry[0]))
                     poster.start()
+                cpu = _cpu(proc.pid), os.times(), _children_cpu(proc.pid)
                 seconds, lat, statuses = asyncio.run(load(base, paths, args.concurrency, key))
+                used = _cpu(proc.pid)
+                server_us = (sum(used) - sum(cpu[0])) / len(paths) * 1e6
+                system_us = (used[1] - cpu[0][1]) / len(paths) * 1e6
+                worker_us = (_children_cpu(proc.pid) - cpu[2]) / len(paths) * 1e6
+                now = os.times()
+                client_us = (now.user + now.system - cpu[1].user - cpu[1].system) / len(paths) * 1e6
                 if poster is not None:
                     poster.join()
                 rps = len(paths) / seconds
                 results.setdefault(name, []).append((rps, pct(lat, 0.5), pct(lat, 0.99)))
-                print(f"{name:<10} {rps:>8,.0f} {pct(lat, 0.5):>8.1f} {pct(lat, 0.99):>8.1f}  {statuses}"
+                print(f"{name:<10} {rps:>8,.0f} {pct(lat, 0.5):>8.1f} {pct(lat, 0.99):>8.1f} {server_us:>7.0f} {system_us:>7.0f} {worker_us:>7.0f} "
+                      f"{client_us:>7.0f}  {statuses}"
                       + (f"  max {max(lat) * 1000:.0f} ms" if name == "after-write" else ""))
             trivial = statistics.mean(r[0] for r in results["trivial"])
             print(f"\ntrivial: mean {trivial:,.0f} req/s, p99 "
@@ -301,6 +321,25 @@ def _post_repair(base: str, key_file: Path, entry_id: str) -> None:
                    json={"date": time.strftime("%Y-%m-%d"), "by": "bench", "note": "bench --write"})
     print(f"(a credit repair of entry {entry_id} posted 0.2 s into the phase, answered in "
           f"{time.perf_counter() - t:.2f} s [{r.status_code}])")
+
+
+def _cpu(pid: int) -> tuple[float, float]:
+    """Seconds of CPU (user, system) the process ``pid`` has used, its threads included."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
+
+
+def _children_cpu(pid: int) -> float:
+    """Seconds of CPU the child processes of ``pid`` (the risk worker, a resource tracker) have used."""
+    total = 0.0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            try:
+                total += sum(_cpu(int(child)))
+            except FileNotFoundError:  # it ended meanwhile
+                pass
+    return total
 
 
 def _stamp(path: str) -> tuple[int, int]:

@@ -228,6 +228,7 @@ class ApiContext:
     risk: RiskService
     webhooks: Any = None
     caches: dict[Any, Any] = field(default_factory=dict)
+    worker: Any = None  # api.risk_worker.RiskWorker when checks are answered by a second process
 
 
 def ctx(request: Request) -> ApiContext:

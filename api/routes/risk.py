@@ -100,6 +100,17 @@ async def risk(request: Request) -> Response:
         audit_keys(request, *hit[0])
         return json_response(hit[1])
     direct = direct_key(key) is not None
+    if direct and c.worker is not None and c.worker.ready_for(version, day, hops):
+        # the second process answers (api.risk_worker); None: it does not, answered here
+        try:
+            got = await c.worker.answer(key, day, hops, principal.masked, version)
+        except CreditGraphError:
+            audit_keys(request, key)
+            raise
+        if got is not None:
+            c.risk.remember(version, cache_key, ((got[0],), got[1]))
+            audit_keys(request, got[0])
+            return json_response(got[1])
     # the index of this store version, or of the one before when only records changed (its
     # successor then builds in the background); never waits for a build on the event loop
     index, earlier = c.risk.answering(view, day, hops, c.store.view, wait=False) if direct else (None, False)

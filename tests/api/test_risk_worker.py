@@ -1,0 +1,121 @@
+"""The risk worker (a second process answering today's checks) gives the server's own answers,
+never an answer of another store version, and only costs speed when it is gone."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from api.masking import mask_body
+from api.routes.common import dump
+from graph.model import PartyKind
+from graph.store import NotFound
+from queries.risk import check, direct_key
+from tests.api.conftest import Live
+from tests.api.test_changes_and_webhooks import _wait
+
+
+def _serving(live: Live) -> None:
+    with live.client() as c:
+        assert _wait(lambda: c.get("/healthz").json()["risk_worker"] == "serving", timeout=90)
+
+
+def _own_answer(live: Live, code: str, masked: bool) -> bytes:
+    """The answer the server computes itself for today (its index, no worker, no cache)."""
+    view = live.store.view()
+    day = dt.date.today()
+    index = live.ctx.risk.index(view, day, 3)
+    body = dump(check(view, code, day, 3, index=index))
+    return mask_body(body) if masked else body
+
+
+def _firms(live: Live) -> list[str]:
+    return sorted({p.code for p in live.store.view().iter_parties([PartyKind.ENTERPRISE])
+                   if p.code and p.code != "00000000000000000X"})  # a code two firms share: once
+
+
+def test_worker_answers_are_the_servers_own_byte_for_byte(fresh: Any) -> None:
+    live = fresh(risk_worker=True, webhooks_enabled=False)
+    _serving(live)
+    firms = _firms(live)[:400]
+    got: dict[tuple[str, str], bytes] = {}
+    for role in ("supervision_system", "investigator"):
+        with live.client(role) as c:
+            for code in firms:
+                r = c.get(f"/api/v1/risk/{code}")
+                assert r.status_code == 200, r.text
+                got[role, code] = r.content
+    # every one with a valid code came from the worker (none was cached: each firm once per role);
+    # an invalid code is searched for, by the server as before
+    direct = [code for code in firms if direct_key(code) is not None]
+    assert len(direct) < len(firms)  # the demo's invalid codes are among them
+    assert live.ctx.worker.answered == 2 * len(direct)
+    for (role, code), body in got.items():
+        assert body == _own_answer(live, code, role == "supervision_system"), (role, code)
+    assert any(b'"warnings":[]' not in body for body in got.values())  # warned firms among them
+    # the worker's errors are the server's: an unknown (valid) code is a 404 with the same message
+    unknown = "91110000600037341L"
+    assert unknown not in firms
+    with live.client("supervision_system") as c:
+        r = c.get(f"/api/v1/risk/{unknown}")
+    assert r.status_code == 404 and r.json()["code"] == "NotFound"
+    try:
+        check(live.store.view(), unknown, dt.date.today(), 3)
+    except NotFound as exc:
+        assert r.json()["message"] == str(exc)
+    else:
+        raise AssertionError("the unknown code was found")
+    # ... and audited like any check
+    audit = live.ctx.db.execute("SELECT COUNT(*) FROM audit WHERE endpoint = '/api/v1/risk/{key}'")[0][0]
+    assert audit == 2 * len(firms) + 1
+
+
+def test_a_change_is_answered_at_once_and_the_worker_catches_up(fresh: Any, truth: dict[str, Any]) -> None:
+    """A repair through the API: the very next check reads it (the worker, still on the version
+    before, does not answer); the worker then rebuilds and answers the new state."""
+    from graph.model import RecordKind
+
+    live = fresh(risk_worker=True, webhooks_enabled=False)
+    _serving(live)
+    view = live.store.view()
+    today = dt.date.today()
+    entry = next(r for r in view.records(kinds=[RecordKind.LIST_ENTRY])
+                 if r.end is None and "失信" in str(r.attrs) and r.subject.startswith("org:")
+                 and (r.start or today) <= today)
+    code = entry.subject.removeprefix("org:")
+    with live.client("supervision_system") as c:
+        before = c.get(f"/api/v1/risk/{code}").json()
+        assert any(w["code"] == "R001" for w in before["warnings"])
+        answered = live.ctx.worker.answered
+        assert answered == 1
+        with live.client("investigator") as writer:
+            rep = writer.post(f"/api/v1/list-entries/{entry.id}/repair", json={"date": today.isoformat(), "by": "发改委"})
+            assert rep.status_code == 201, rep.text
+        now = c.get(f"/api/v1/risk/{code}")
+        assert not any(w["code"] == "R001" for w in now.json()["warnings"]) and now.json()["behind"] == 0
+        assert now.content == _own_answer(live, code, True)
+        _serving(live)  # on the new version
+        other = next(f for f in _firms(live) if f != code)
+        again = c.get(f"/api/v1/risk/{other}")
+    assert live.ctx.worker.answered == answered + 1
+    assert again.content == _own_answer(live, other, True)
+
+
+def test_a_dead_worker_costs_speed_not_answers(fresh: Any) -> None:
+    live = fresh(risk_worker=True, webhooks_enabled=False)
+    _serving(live)
+    firms = _firms(live)[:50]
+    live.ctx.worker._proc.kill()
+    with live.client() as c:
+        assert _wait(lambda: c.get("/healthz").json()["risk_worker"] == "stopped", timeout=30)
+    with live.client("supervision_system") as c:
+        for code in firms:
+            r = c.get(f"/api/v1/risk/{code}")
+            assert r.status_code == 200 and r.content == _own_answer(live, code, True)
+    assert live.ctx.worker.answered == 0
+
+
+def test_the_worker_is_off_unless_asked_for(live: Live) -> None:
+    with live.client() as c:
+        assert c.get("/healthz").json()["risk_worker"] == "off"
+    assert live.ctx.worker is None
