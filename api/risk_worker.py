@@ -10,18 +10,20 @@ So the check moves out. :class:`RiskWorker` starts a process (``spawn``: the ser
 by then) that opens the same store read-only in effect (it never writes), builds its own risk
 index for today, and answers ``(key, day, hops, masked, version)`` with the finished body, as
 the server's own handler would have made it. The server keeps everything else: the key, the
-rate limit, the audit row, the answer cache. Requests of one pass of the event loop go over the
-pipe as one message, and their answers come back as one.
+rate limit, the audit row, the answer cache. Requests of one pass of the event loop go over a
+socket pair as one message, and their answers come back as one.
 
 The worker answers only for the store version the server asked about and only from an index
 built on exactly that version; for anything else it says so (``None``) and the server answers
 itself, as before. So a change through the API (a repair, an objection's resolution) is in the
 next check's answer at once (the server rebuilds its own index before the writer returns, as
-before), while the worker rebuilds in the background and takes over again when it is done. A
-worker that dies or is still building only costs speed, never an answer.
+before), while the worker rebuilds in the background and takes over again when it is done (it
+looks for a new store version or a new day whenever it has had nothing to do for a second,
+which is soon after the server stops sending). A worker that dies or is still building only
+costs speed, never an answer.
 
-Memory: the worker holds a second copy of the link columns and the risk index (about 1.2 GB
-more at 1M firms); ``CREDITGRAPH_RISK_WORKER=0`` turns it off.
+Memory: the worker holds a second copy of the store's link index and of the risk index (the
+risk index alone is 1.19 GB at 1M firms); ``CREDITGRAPH_RISK_WORKER=0`` turns it off.
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ class RiskWorker:
         self._seq = 0
         # (store version, day) of the index the worker last said it answers from
         self.serving: tuple[int, int] | None = None
-        self.answered = 0  # checks the worker answered (what /healthz and the tests look at)
+        self.answered = 0  # checks the worker answered (for the tests and for whoever debugs)
 
     def start(self) -> None:
         """Start the worker process and listen for its messages on the running loop."""
