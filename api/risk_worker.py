@@ -41,6 +41,11 @@ import struct
 import threading
 from typing import Any
 
+import graph.store as errors
+from api.masking import mask_body, warm_up
+from api.routes.common import RiskService, dump
+from graph.backends.memory import open_store
+
 log = logging.getLogger("creditgraph.api")
 
 HOPS = 3  # the default check (the only one offloaded: other hops or dates are rare)
@@ -230,8 +235,6 @@ def _read_exactly(sock: socket.socket, size: int) -> bytes:
 
 
 def _error(name: str, message: str, field: str) -> Exception:
-    import graph.store as errors
-
     cls = getattr(errors, name, None)
     if not (isinstance(cls, type) and issubclass(cls, errors.CreditGraphError)):
         cls = errors.CreditGraphError
@@ -245,10 +248,6 @@ def _error(name: str, message: str, field: str) -> Exception:
 def serve_checks(sock: socket.socket, db_path: str) -> None:
     """The worker process: answer batches of checks from ``sock`` until told to stop (None) or
     the server goes away."""
-    from api.masking import warm_up
-    from api.routes.common import RiskService
-    from graph.backends.memory import open_store
-
     store = open_store(db_path)
     service = RiskService(max_answers=0)
     warm_up()
@@ -288,7 +287,8 @@ def serve_checks(sock: socket.socket, db_path: str) -> None:
             batch = _read_message(sock)
             if batch is None:
                 return
-            send(("answers", [(seq, _check(store, service, *args)) for seq, *args in batch]))
+            view = store.view()  # one look at the store's version for the whole batch
+            send(("answers", [(seq, _check(view, service, *args)) for seq, *args in batch]))
     except (EOFError, BrokenPipeError, ConnectionResetError, KeyboardInterrupt):
         return  # the server went away
     except BaseException:
@@ -300,21 +300,16 @@ def serve_checks(sock: socket.socket, db_path: str) -> None:
         sock.close()
 
 
-def _check(store: Any, service: Any, key: str, day_ordinal: int, hops: int, masked: bool,
-           version: int) -> Any:
-    """One check as the server's handler makes it, or None when this worker does not answer it."""
-    from api.masking import mask_body
-    from api.routes.common import dump
-    from graph.store import CreditGraphError
-
-    view = store.view()
+def _check(view: Any, service: Any, key: str, day_ordinal: int, hops: int, masked: bool, version: int) -> Any:
+    """One check on ``view`` as the server's handler makes it, or None when this worker does not
+    answer it (the server asked about another store version, or the index is not built)."""
     day = dt.date.fromordinal(day_ordinal)
     index = service.ready(view, day, hops) if view.version() == version else None
     if index is None:
         return None
     try:
         report = service.report(view, key, day, hops, index)
-    except CreditGraphError as exc:
+    except errors.CreditGraphError as exc:
         return ("error", type(exc).__name__, str(exc), getattr(exc, "field", "") or "")
     body = dump(report)
     return ("ok", report.key, mask_body(body) if masked else body)

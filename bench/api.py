@@ -26,6 +26,11 @@ of ``--warm-up`` checks of other firms (its figures are printed apart):
   posted: what approval desks see while the risk index catches up with a change (max = the
   longest wait)
 
+The server runs with its risk worker (``api.risk_worker``, as ``creditgraph serve`` on two cores)
+unless ``--no-worker``. Each phase also prints the CPU used per request by the server process
+(and, of that, in the kernel), by its risk worker and by this client: on a machine this noisy
+the server's CPU per request compares endpoints more steadily than throughput does.
+
 ``--repeat`` runs the three phases that many times (new firms for every cold phase), then
 ``trivial`` once more; the ratios are against the mean of all trivial phases of the run.
 
