@@ -15,7 +15,7 @@ import gc
 import html
 import logging
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
@@ -34,7 +34,7 @@ from api.pages import mount_pages
 from api.pages.views import error_page
 from api.risk_worker import RiskWorker
 from api.routes import actions, admin, graph, parties, relocations, risk, webhooks
-from api.routes.common import ApiContext, ApiError, RiskService
+from api.routes.common import ApiContext, ApiError, RiskService, prebuild_each_day
 from api.schemas import ErrorOut, HealthOut
 from api.settings import Settings
 from api.stores import open_configured_store
@@ -46,7 +46,6 @@ from graph.store import Conflict, CreditGraphError, InvalidInput, NotFound, Stor
 log = logging.getLogger("creditgraph.api")
 # how long before midnight the next day's risk index is built (a build takes about 20 s at
 # 1M firms, while the server keeps answering)
-PREBUILD_LEAD = dt.timedelta(minutes=10)
 
 _STATUS = {NotFound: 404, Conflict: 409, InvalidInput: 422, StoreUnavailable: 503}
 _HTTP_CODES = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 405: "MethodNotAllowed",
@@ -225,26 +224,7 @@ def _prebuild(context: ApiContext, stop: threading.Event) -> None:
     with contextlib.suppress(Exception):
         context.risk.index(context.store.view(), dt.date.today(), 3)
         context.webhooks.prime()
-    prebuild_each_day(context, stop)
-
-
-def prebuild_each_day(context: ApiContext, stop: threading.Event, *, lead: dt.timedelta = PREBUILD_LEAD,
-                      now: Callable[[], dt.datetime] = dt.datetime.now) -> None:
-    """Build tomorrow's risk index ``lead`` before each midnight, until ``stop`` is set.
-
-    A check's default date is today, and each date has an index of its own: without this the
-    first checks after midnight wait for a whole build (about 20 s at 1M firms). Changes after
-    the build are caught up as on any day (RiskService.earlier, RiskService.caught_up)."""
-    while not stop.is_set():
-        midnight = dt.datetime.combine(now().date() + dt.timedelta(days=1), dt.time())
-        if stop.wait(max(0.0, (midnight - lead - now()).total_seconds())):
-            return
-        try:
-            context.risk.index(context.store.view(), midnight.date(), 3)
-        except Exception:  # the first check of the day builds it then, and reports the error
-            log.exception("building the risk index for %s ahead of time failed", midnight.date())
-        if stop.wait(max(0.0, (midnight - now()).total_seconds()) + 1.0):  # past midnight: the next day
-            return
+    prebuild_each_day(context.risk, context.store, stop)
 
 
 def _kind(counter: str) -> Any:

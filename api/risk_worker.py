@@ -20,7 +20,8 @@ next check's answer at once (the server rebuilds its own index before the writer
 before), while the worker rebuilds in the background and takes over again when it is done (it
 looks for a new store version or a new day whenever it has had nothing to do for a second,
 which is soon after the server stops sending). A worker that dies or is still building only
-costs speed, never an answer.
+costs speed, never an answer. Like the server, it builds the next day's index before midnight
+(:func:`api.routes.common.prebuild_each_day`) and serves it from the first check of the day.
 
 Memory: the worker holds a second copy of the store's link index and of the risk index (the
 risk index alone is 1.19 GB at 1M firms); ``CREDITGRAPH_RISK_WORKER=0`` turns it off.
@@ -39,11 +40,12 @@ import select
 import socket
 import struct
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import graph.store as errors
 from api.masking import mask_body, warm_up
-from api.routes.common import RiskService, dump
+from api.routes.common import RiskService, dump, prebuild_each_day
 from graph.backends.memory import open_store
 
 log = logging.getLogger("creditgraph.api")
@@ -245,41 +247,53 @@ def _error(name: str, message: str, field: str) -> Exception:
 
 
 # -- the worker process ----------------------------------------------------------------------
-def serve_checks(sock: socket.socket, db_path: str) -> None:
+def serve_checks(sock: socket.socket, db_path: str, now: Callable[[], dt.datetime] = dt.datetime.now) -> None:
     """The worker process: answer batches of checks from ``sock`` until told to stop (None) or
-    the server goes away."""
+    the server goes away. ``now``: the clock (tests set it)."""
     store = open_store(db_path)
     service = RiskService(max_answers=0)
     warm_up()
     gc.set_threshold(20_000, 20, 10)  # as the server's event loop has them (see api.app's lifespan)
-    sending = threading.Lock()  # the builder thread announces, the main loop answers
+    sending = threading.Lock()  # the builder threads announce, the main loop answers
+    announced: list[tuple[int, int] | None] = [None]
     building: dict[str, threading.Thread] = {}
+    stop = threading.Event()
 
     def send(message: Any) -> None:
         with sending:
             sock.sendall(_frame(message))
 
+    def announce(version: int, day: dt.date) -> None:
+        with sending:
+            if announced[0] != (version, day.toordinal()):
+                announced[0] = (version, day.toordinal())
+                sock.sendall(_frame(("serving", announced[0])))
+
     def build(day: dt.date) -> None:
         try:
-            view = store.view()
-            index = service.index(view, day, HOPS)
-            send(("serving", (index.version, day.toordinal())))
+            index = service.index(store.view(), day, HOPS)
+            announce(index.version, day)
         except Exception:  # the server answers meanwhile; the next look tries again
             log.exception("the risk worker could not build its index")
         finally:
             building.pop("index", None)
 
     def look() -> None:
-        """Build the index of today's store version when it has none (in a thread: checks of the
-        version it has go on being answered meanwhile)."""
-        day = dt.date.today()
-        view = store.view()
-        if service.ready(view, day, HOPS) is None and "index" not in building:
+        """Say which index answers today's checks; build it when there is none for today's store
+        version (in a thread: checks of the version it has go on being answered meanwhile).
+        Tomorrow's is built before midnight (prebuild_each_day), as the server builds its own."""
+        day = now().date()
+        index = service.ready(store.view(), day, HOPS)
+        if index is not None:
+            announce(index.version, day)
+        elif "index" not in building:
             thread = building["index"] = threading.Thread(target=build, args=(day,), daemon=True)
             thread.start()
 
     try:
         look()
+        threading.Thread(target=prebuild_each_day, args=(service, store, stop), kwargs={"now": now},
+                         name="risk-index-ahead", daemon=True).start()
         while True:
             if not select.select([sock], [], [], _POLL_SECONDS)[0]:
                 look()
@@ -295,6 +309,7 @@ def serve_checks(sock: socket.socket, db_path: str) -> None:
         log.exception("the risk worker failed")
         raise
     finally:
+        stop.set()
         with contextlib.suppress(Exception):
             store.close()
         sock.close()

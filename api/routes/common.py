@@ -215,6 +215,29 @@ class RiskService:
                 self._answers.popitem(last=False)
 
 
+PREBUILD_LEAD = dt.timedelta(minutes=10)
+
+
+def prebuild_each_day(risk: RiskService, store: Any, stop: threading.Event, *, lead: dt.timedelta = PREBUILD_LEAD,
+                      now: Callable[[], dt.datetime] = dt.datetime.now) -> None:
+    """Build tomorrow's risk index (hops 3, in ``risk``, of ``store``) ``lead`` before each
+    midnight, until ``stop`` is set (the server's, and its risk worker's).
+
+    A check's default date is today, and each date has an index of its own: without this the
+    first checks after midnight wait for a whole build (about 20 s at 1M firms). Changes after
+    the build are caught up as on any day (RiskService.earlier, RiskService.caught_up)."""
+    while not stop.is_set():
+        midnight = dt.datetime.combine(now().date() + dt.timedelta(days=1), dt.time())
+        if stop.wait(max(0.0, (midnight - lead - now()).total_seconds())):
+            return
+        try:
+            risk.index(store.view(), midnight.date(), 3)
+        except Exception:  # the first check of the day builds it then, and reports the error
+            log.exception("building the risk index for %s ahead of time failed", midnight.date())
+        if stop.wait(max(0.0, (midnight - now()).total_seconds()) + 1.0):  # past midnight: the next day
+            return
+
+
 @dataclass(slots=True)
 class ApiContext:
     """Everything the routes need, kept on ``app.state.api``."""

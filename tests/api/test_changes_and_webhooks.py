@@ -214,7 +214,7 @@ def test_tomorrows_index_is_built_before_midnight(fresh: Any) -> None:
 
     def start(at: dt.time) -> None:
         stop = threading.Event()
-        loop = threading.Thread(target=prebuild_each_day, args=(live.ctx, stop),
+        loop = threading.Thread(target=prebuild_each_day, args=(live.ctx.risk, live.store, stop),
                                 kwargs={"now": lambda: dt.datetime.combine(today, at), "lead": dt.timedelta(minutes=10)})
         loop.start()
         loops.append((loop, stop))

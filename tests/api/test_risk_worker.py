@@ -4,13 +4,24 @@ never an answer of another store version, and only costs speed when it is gone."
 from __future__ import annotations
 
 import datetime as dt
+import gc
+import shutil
+import socket
+import threading
+from pathlib import Path
 from typing import Any
 
+import orjson
+import pytest
+
 from api.masking import mask_body
+from api.risk_worker import _frame, _read_message, serve_checks
 from api.routes.common import dump
+from graph.backends.memory import open_store
 from graph.model import PartyKind
 from graph.store import NotFound
 from queries.risk import check, direct_key
+from queries.risk_index import RiskIndex
 from tests.api.conftest import Live
 from tests.api.test_changes_and_webhooks import _wait
 
@@ -30,7 +41,11 @@ def _own_answer(live: Live, code: str, masked: bool) -> bytes:
 
 
 def _firms(live: Live) -> list[str]:
-    return sorted({p.code for p in live.store.view().iter_parties([PartyKind.ENTERPRISE])
+    return _firms_of(live.store)
+
+
+def _firms_of(store: Any) -> list[str]:
+    return sorted({p.code for p in store.view().iter_parties([PartyKind.ENTERPRISE])
                    if p.code and p.code != "00000000000000000X"})  # a code two firms share: once
 
 
@@ -119,3 +134,47 @@ def test_the_worker_is_off_unless_asked_for(live: Live) -> None:
     with live.client() as c:
         assert c.get("/healthz").json()["risk_worker"] == "off"
     assert live.ctx.worker is None
+
+
+def test_the_worker_builds_tomorrows_index_before_midnight(template_db: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a clock given here: at 23:55 the worker builds the next day's index; past midnight it
+    says it serves the new day at once, from that index (no build after midnight), and answers."""
+    db = tmp_path / "store.sqlite"
+    shutil.copy(template_db, db)
+    store = open_store(db)
+    version = store.view().version()
+    code = _firms_of(store)[0]
+    store.close()
+    today = dt.date.today()
+    tomorrow = today + dt.timedelta(days=1)
+    clock = [dt.datetime.combine(today, dt.time(23, 55))]
+    built: list[tuple[dt.date, dt.datetime]] = []  # (as_of, the clock then) of every index build
+    real = RiskIndex.build.__func__  # type: ignore[attr-defined]
+
+    def counted(cls: Any, view: Any, as_of: dt.date, *args: Any, **kwargs: Any) -> Any:
+        built.append((as_of, clock[0]))
+        return real(cls, view, as_of, *args, **kwargs)
+
+    monkeypatch.setattr(RiskIndex, "build", classmethod(counted))
+    thresholds = gc.get_threshold()
+    ours, theirs = socket.socketpair()
+    ours.settimeout(60)
+    worker = threading.Thread(target=serve_checks, args=(theirs, str(db), lambda: clock[0]), daemon=True)
+    worker.start()
+    try:
+        assert _read_message(ours) == ("serving", (version, today.toordinal()))
+        assert _wait(lambda: any(day == tomorrow for day, _ in built), timeout=60)
+        clock[0] = dt.datetime.combine(tomorrow, dt.time(0, 0, 30))
+        assert _read_message(ours) == ("serving", (version, tomorrow.toordinal()))
+        assert [at for day, at in built if day == tomorrow] == [dt.datetime.combine(today, dt.time(23, 55))]
+        ours.sendall(_frame([(1, code, tomorrow.toordinal(), 3, False, version)]))
+        kind, answers = _read_message(ours)
+        assert kind == "answers" and answers[0][0] == 1 and answers[0][1][0] == "ok"
+        assert orjson.loads(answers[0][1][2])["as_of"] == tomorrow.isoformat()
+    finally:
+        ours.sendall(_frame(None))
+        worker.join(timeout=30)
+        ours.close()
+        gc.set_threshold(*thresholds)
+    assert not worker.is_alive()
