@@ -44,8 +44,6 @@ from graph.schema import PARTY_LABELS_ZH
 from graph.store import Conflict, CreditGraphError, InvalidInput, NotFound, StoreUnavailable
 
 log = logging.getLogger("creditgraph.api")
-# how long before midnight the next day's risk index is built (a build takes about 20 s at
-# 1M firms, while the server keeps answering)
 
 _STATUS = {NotFound: 404, Conflict: 409, InvalidInput: 422, StoreUnavailable: 503}
 _HTTP_CODES = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 405: "MethodNotAllowed",

@@ -215,6 +215,8 @@ class RiskService:
                 self._answers.popitem(last=False)
 
 
+# how long before midnight the next day's risk index is built (a build takes about 20 s at
+# 1M firms, while the server keeps answering)
 PREBUILD_LEAD = dt.timedelta(minutes=10)
 
 
