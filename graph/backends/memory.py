@@ -595,7 +595,9 @@ class EmbeddedWriter:
         for chunk in _chunks(list(dict.fromkeys(subjects)), 900):
             marks = ",".join("?" * len(chunk))
             for r in self.conn.execute(
-                f"SELECT {_RECORD_COLS} FROM records WHERE kind = ? AND subject IN ({marks})", [kind.value, *chunk]
+                # +kind: the subject index, always (before ANALYZE has run, as in a first ingest,
+                # the planner took the kind index and read every change record per chunk)
+                f"SELECT {_RECORD_COLS} FROM records WHERE +kind = ? AND subject IN ({marks})", [kind.value, *chunk]
             ):
                 out.append(view._record(r))
         return out
@@ -616,7 +618,7 @@ class EmbeddedWriter:
         for chunk in _chunks(keys, 900):
             marks = ",".join("?" * len(chunk))
             for subject, fid in self.conn.execute(
-                f"SELECT subject, fid FROM records WHERE kind = ? AND subject IN ({marks})",
+                f"SELECT subject, fid FROM records WHERE +kind = ? AND subject IN ({marks})",  # see lookup_records
                 [RecordKind.CHANGE.value, *chunk],
             ):
                 fids[subject].add(fid)
