@@ -57,8 +57,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
-def serve(db: str, port: int, key_file: str, worker: bool) -> None:
-    """The server process: the real app plus a trivial endpoint (``worker``: with the risk worker)."""
+def serve(db: str, port: int, key_file: str, worker: bool, stalls: str = "") -> None:
+    """The server process: the real app plus a trivial endpoint (``worker``: with the risk worker;
+    ``stalls``: a file to note each stall of the event loop in, see :func:`_watch_stalls`)."""
     import uvicorn
 
     from api.app import create_app
@@ -76,11 +77,87 @@ def serve(db: str, port: int, key_file: str, worker: bool) -> None:
     writer = create_key(app.state.api.db, "investigator", "bench-writer")[1]
     Path(key_file + ".writer").write_text(writer)
     Path(key_file).write_text(key)
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    if not stalls:
+        uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+        return
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    server = uvicorn.Server(config)
+
+    async def watched() -> None:
+        watch = asyncio.create_task(_watch_stalls(stalls))
+        try:
+            await server.serve()
+        finally:
+            watch.cancel()
+
+    # what uvicorn.run does (its event loop, uvloop when installed), with the watch on the loop
+    with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
+        runner.run(watched())
 
 
-async def load(base: str, paths: list[str], concurrency: int, key: str) -> tuple[float, list[float], dict[int, int]]:
-    """Send every path once over ``concurrency`` keep-alive connections; return seconds, latencies, statuses.
+async def _watch_stalls(path: str, over: float = 0.05) -> None:
+    """Note in ``path`` every stall of the event loop longer than ``over`` seconds: when, how
+    long, the garbage collections during it, and the event loop thread's stack as a watchdog
+    thread saw it while it lasted (every 5 ms; a C call holding the GIL shows when it ends)."""
+    import gc
+    import traceback
+
+    beat = [time.perf_counter()]
+    loop_thread = threading.get_ident()
+    collections: list[tuple[float, float, int]] = []  # (start, seconds, generation)
+    began: dict[str, float] = {}
+
+    def timed(phase: str, info: dict) -> None:
+        if phase == "start":
+            began["t"] = time.perf_counter()
+        elif "t" in began:
+            collections.append((began["t"], time.perf_counter() - began.pop("t"), info["generation"]))
+            del collections[:-200]
+
+    gc.callbacks.append(timed)
+    out = open(path, "a", encoding="utf-8")  # noqa: SIM115 - open for the server's life
+    started = time.perf_counter()
+
+    def watchdog() -> None:
+        seen: dict[str, int] = {}
+        stalled_at = None
+        while True:
+            time.sleep(0.005)
+            now = time.perf_counter()
+            lag = now - beat[0]
+            if lag > over:
+                stalled_at = stalled_at or beat[0]
+                frames = sys._current_frames()
+                frame = frames.get(loop_thread)
+                if frame is not None:
+                    where = "".join(traceback.format_stack(frame, limit=14))
+                    # the other threads too: one holding the GIL in a long C call stalls the loop
+                    names = {t.ident: t.name for t in threading.enumerate()}
+                    for ident, other in frames.items():
+                        if ident not in (loop_thread, threading.get_ident()):
+                            where += f"  [thread {names.get(ident, ident)}]\n" + "".join(
+                                "    " + line for line in traceback.format_stack(other, limit=4))
+                    seen[where] = seen.get(where, 0) + 1
+            elif stalled_at is not None:
+                gcs = [f"gen{g} {1000 * d:.0f} ms" for t, d, g in collections if t >= stalled_at - 0.01 and d > 0.002]
+                wall = time.time() - (time.perf_counter() - stalled_at)
+                out.write(f"\n=== stall of {1000 * (beat[0] - stalled_at):.0f} ms at {stalled_at - started:.1f} s "
+                          f"after the watch began (wall clock {wall:.3f}); collections in it: {gcs or 'none'}\n")
+                for where, n in sorted(seen.items(), key=lambda kv: -kv[1])[:3]:
+                    out.write(f"--- seen {n}x:\n{where}")
+                out.flush()
+                seen, stalled_at = {}, None
+
+    threading.Thread(target=watchdog, name="stall-watch", daemon=True).start()
+    while True:
+        beat[0] = time.perf_counter()
+        await asyncio.sleep(0.005)
+
+
+async def load(base: str, paths: list[str], concurrency: int, key: str, starts: list[float] | None = None
+               ) -> tuple[float, list[float], dict[int, int]]:
+    """Send every path once over ``concurrency`` keep-alive connections; return seconds, latencies, statuses
+    (``starts``: gets each request's wall-clock start, in the order of the latencies).
 
     A minimal HTTP/1.1 client on asyncio streams: httpx.AsyncClient's pool collapses above ~10
     concurrent connections (150 req/s at 50 on this machine, p99 1.7 s, even against a trivial
@@ -106,6 +183,8 @@ async def load(base: str, paths: list[str], concurrency: int, key: str) -> tuple
                         length = int(line[15:])
                 await reader.readexactly(length)
                 latencies.append(time.perf_counter() - t)
+                if starts is not None:
+                    starts.append(time.time() - latencies[-1])
                 statuses[status] = statuses.get(status, 0) + 1
         finally:
             writer.close()
@@ -141,11 +220,14 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=18731)
     parser.add_argument("--no-worker", action="store_true",
                         help="answer every check in the server process (no api.risk_worker), as before")
+    parser.add_argument("--stalls", default="",
+                        help="note every stall of the server's event loop over 50 ms in this file "
+                             "(its garbage collections and the loop thread's stack)")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--key-file", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.db, args.port, args.key_file, not args.no_worker)
+        serve(args.db, args.port, args.key_file, not args.no_worker, args.stalls)
         return
 
     if args.write and args.link:
@@ -190,7 +272,8 @@ def main() -> None:
         warm = firms[:: max(1, len(firms) // args.warm_keys)][: args.warm_keys]
         key_file = tmp / "key"
         proc = subprocess.Popen([sys.executable, __file__, "--serve", "--db", str(db), "--port", str(args.port),
-                                 "--key-file", str(key_file)] + (["--no-worker"] if args.no_worker else []))
+                                 "--key-file", str(key_file)] + (["--no-worker"] if args.no_worker else [])
+                                + (["--stalls", str(Path(args.stalls).resolve())] if args.stalls else []))
         base = f"http://127.0.0.1:{args.port}"
         try:
             import httpx
@@ -226,11 +309,16 @@ def main() -> None:
                 # their paths recur in many answers) and touch the store's pages for the first
                 # time: shown, not counted in the phases, which measure the server as approval
                 # desks meet it all day
+                starts: list[float] = []
+                faults = _major_faults(proc.pid)
                 seconds, lat, statuses = asyncio.run(load(base, [f"/api/v1/risk/{k}" for k in first],
-                                                          args.concurrency, key))
+                                                          args.concurrency, key, starts))
                 print(f"warm-up: the first {len(first):,} checks after the start, all different firms: "
                       f"{len(first) / seconds:,.0f} req/s, p50 {pct(lat, 0.5):.1f} ms, p99 {pct(lat, 0.99):.1f} ms "
-                      f"{statuses}")
+                      f"{statuses}; {_major_faults(proc.pid) - faults:,} major page faults in the server and worker")
+                if args.stalls:  # to match with the server's stalls (wall clock)
+                    slow = sorted(zip(lat, starts, strict=True), reverse=True)[:5]
+                    print("  slowest: " + ", ".join(f"{1000 * d:.0f} ms from {t:.3f}" for d, t in slow))
             phases = []
             for r in range(args.repeat):
                 fresh = cold[r * args.requests : (r + 1) * args.requests]
@@ -333,6 +421,17 @@ def _cpu(pid: int) -> tuple[float, float]:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     tick = os.sysconf("SC_CLK_TCK")
     return int(fields[11]) / tick, int(fields[12]) / tick
+
+
+def _major_faults(pid: int) -> int:
+    """Major page faults (a page read from disk) of ``pid`` and its child processes so far."""
+    total = 0
+    for p in [pid] + [int(c) for t in Path(f"/proc/{pid}/task").iterdir() for c in (t / "children").read_text().split()]:
+        try:
+            total += int(Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[9])
+        except FileNotFoundError:  # it ended meanwhile
+            pass
+    return total
 
 
 def _children_cpu(pid: int) -> float:
