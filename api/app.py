@@ -29,6 +29,7 @@ from api import masking
 from api.audit import AuditLog, AuditMiddleware
 from api.auth import ApiDatabase, KeyRing, RateLimiter, api_db_path, api_settings
 from api.fast_path import RiskFastPath
+from api.malloc_arena import use_one_arena
 from api.masking import mask_body
 from api.pages import mount_pages
 from api.pages.views import error_page
@@ -111,6 +112,7 @@ def _field(loc: Any) -> str:
 
 def create_app(settings: Settings | None = None, store: Any = None) -> FastAPI:
     """Build the app over ``store`` (opened from the settings when not given)."""
+    use_one_arena()  # before the server's threads start (see api.malloc_arena)
     cfg = api_settings(settings)
     store = store if store is not None else open_configured_store(cfg)
     db = ApiDatabase(api_db_path(cfg, store))

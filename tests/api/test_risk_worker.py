@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import os
 import shutil
 import socket
 import threading
@@ -14,6 +15,7 @@ from typing import Any
 import orjson
 import pytest
 
+from api.malloc_arena import ARENAS_SETTING, use_one_arena
 from api.masking import mask_body
 from api.risk_worker import _frame, _read_message, serve_checks
 from api.routes.common import dump
@@ -128,6 +130,23 @@ def test_a_dead_worker_costs_speed_not_answers(fresh: Any) -> None:
             r = c.get(f"/api/v1/risk/{code}")
             assert r.status_code == 200 and r.content == _own_answer(live, code, True)
     assert live.ctx.worker.answered == 0
+
+
+def test_the_worker_allocates_from_one_malloc_arena(fresh: Any) -> None:
+    # a new thread's first allocation in a fresh arena stalled a 1M server for ~200 ms (see
+    # api.malloc_arena); the worker builds its indexes on threads, so it shares the setting
+    live = fresh(risk_worker=True, webhooks_enabled=False)
+    _serving(live)
+    environ = Path(f"/proc/{live.ctx.worker._proc.pid}/environ").read_bytes().split(b"\0")
+    assert f"{ARENAS_SETTING}={os.environ[ARENAS_SETTING]}".encode() in environ
+
+
+def test_one_arena_is_asked_of_glibc_unless_someone_chose(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(ARENAS_SETTING, "4")
+    assert use_one_arena() is False and os.environ[ARENAS_SETTING] == "4"
+    monkeypatch.delenv(ARENAS_SETTING)
+    assert use_one_arena() is True  # this machine's Python runs on glibc
+    assert os.environ[ARENAS_SETTING] == "1"
 
 
 def test_the_worker_is_off_unless_asked_for(live: Live) -> None:
