@@ -28,6 +28,7 @@ import numpy as np
 from graph.model import Link, LinkKind, Party, RecordKind
 from graph.store import View
 from queries.catalog import Catalog, load_catalog
+from queries.gc_pause import collections_paused
 from queries.propagation import EntryLog
 from queries.risk import (
     DEFAULT_CONFIG,
@@ -743,12 +744,13 @@ class RiskIndexCache:
         as_of = as_of or dt.date.today()
         idx = self.index
         if idx is None or not idx.answers(view, as_of, self.hops, self.config, self.catalog):
-            arrays = graph_arrays(view, idx.arrays if idx is not None else self._seed)
-            self._seed = None
-            if arrays.token != self._memo_token:
-                self.memo, self._memo_token = {}, arrays.token  # links changed: who held roles may differ
-            self.index = RiskIndex.build(view, as_of, self.hops, config=self.config, catalog=self.catalog,
-                                         arrays=arrays, memo=self.memo, previous=idx, log=self.log)
+            with collections_paused():  # no full collection walking the build's objects (see gc_pause)
+                arrays = graph_arrays(view, idx.arrays if idx is not None else self._seed)
+                self._seed = None
+                if arrays.token != self._memo_token:
+                    self.memo, self._memo_token = {}, arrays.token  # links changed: who held roles may differ
+                self.index = RiskIndex.build(view, as_of, self.hops, config=self.config, catalog=self.catalog,
+                                             arrays=arrays, memo=self.memo, previous=idx, log=self.log)
         assert self.index is not None
         return self.index
 
