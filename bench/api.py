@@ -96,9 +96,11 @@ def serve(db: str, port: int, key_file: str, worker: bool, stalls: str = "") -> 
 
 
 async def _watch_stalls(path: str, over: float = 0.05) -> None:
-    """Note in ``path`` every stall of the event loop longer than ``over`` seconds: when, how
-    long, the garbage collections during it, and the event loop thread's stack as a watchdog
-    thread saw it while it lasted (every 5 ms; a C call holding the GIL shows when it ends)."""
+    """Note in ``path`` every stall of the event loop longer than ``over`` seconds: when (also on
+    the wall clock, to match with the client's slowest requests), how long, the garbage
+    collections during it, and the stacks of the loop thread and of the others as a watchdog
+    thread saw them while it lasted (every 5 ms; while a thread holds the GIL the watchdog
+    cannot look, so such a stall shows once, as it ends)."""
     import gc
     import traceback
 
@@ -222,7 +224,7 @@ def main() -> None:
                         help="answer every check in the server process (no api.risk_worker), as before")
     parser.add_argument("--stalls", default="",
                         help="note every stall of the server's event loop over 50 ms in this file "
-                             "(its garbage collections and the loop thread's stack)")
+                             "(its garbage collections and the stacks of the server's threads)")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--key-file", help=argparse.SUPPRESS)
     args = parser.parse_args()
