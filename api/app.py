@@ -14,6 +14,7 @@ import datetime as dt
 import gc
 import html
 import logging
+import sys
 import threading
 from collections.abc import AsyncIterator
 from typing import Any
@@ -35,7 +36,7 @@ from api.pages import mount_pages
 from api.pages.views import error_page
 from api.risk_worker import RiskWorker
 from api.routes import actions, admin, graph, parties, relocations, risk, webhooks
-from api.routes.common import ApiContext, ApiError, RiskService, prebuild_each_day
+from api.routes.common import GIL_SWITCH_INTERVAL, ApiContext, ApiError, RiskService, prebuild_each_day
 from api.schemas import ErrorOut, HealthOut
 from api.settings import Settings
 from api.stores import open_configured_store
@@ -133,6 +134,7 @@ def create_app(settings: Settings | None = None, store: Any = None) -> FastAPI:
         # with gc.callbacks); rarer collections cut the p99 of every endpoint alike. What the
         # risk index holds is frozen out of the collector's sight anyway (RiskService.index).
         gc.set_threshold(20_000, 20, 10)
+        sys.setswitchinterval(GIL_SWITCH_INTERVAL)  # the loop's turn soon while an index builds
         worker = asyncio.create_task(context.webhooks.worker()) if cfg.webhooks_enabled else None
         stop = threading.Event()
         if cfg.prebuild_index:

@@ -39,13 +39,14 @@ import pickle
 import select
 import socket
 import struct
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
 
 import graph.store as errors
 from api.masking import mask_body, warm_up
-from api.routes.common import RiskService, dump, prebuild_each_day
+from api.routes.common import GIL_SWITCH_INTERVAL, RiskService, dump, prebuild_each_day
 from graph.backends.memory import open_store
 
 log = logging.getLogger("creditgraph.api")
@@ -254,6 +255,7 @@ def serve_checks(sock: socket.socket, db_path: str, now: Callable[[], dt.datetim
     service = RiskService(max_answers=0)
     warm_up()
     gc.set_threshold(20_000, 20, 10)  # as the server's event loop has them (see api.app's lifespan)
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL)  # checks keep their turn while tomorrow's index builds
     sending = threading.Lock()  # the builder threads announce, the main loop answers
     announced: list[tuple[int, int] | None] = [None]
     building: dict[str, threading.Thread] = {}
