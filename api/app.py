@@ -134,6 +134,7 @@ def create_app(settings: Settings | None = None, store: Any = None) -> FastAPI:
         # with gc.callbacks); rarer collections cut the p99 of every endpoint alike. What the
         # risk index holds is frozen out of the collector's sight anyway (RiskService.index).
         gc.set_threshold(20_000, 20, 10)
+        switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(GIL_SWITCH_INTERVAL)  # the loop's turn soon while an index builds
         worker = asyncio.create_task(context.webhooks.worker()) if cfg.webhooks_enabled else None
         stop = threading.Event()
@@ -155,6 +156,7 @@ def create_app(settings: Settings | None = None, store: Any = None) -> FastAPI:
                 with contextlib.suppress(Exception):
                     await task
             await asyncio.to_thread(db.stop_upkeep)
+            sys.setswitchinterval(switch_interval)
 
     app = FastAPI(
         title="creditgraph", version="0.1.0", default_response_class=OrjsonResponse, lifespan=lifespan,

@@ -7,39 +7,61 @@ made it inside SQLite's allocator, which holds SQLite's process-wide memory mute
 The event loop's next audit commit freed SQLite memory, waited on that mutex, and did so
 holding the GIL: every request in flight stalled for those 200 ms. It happened at the first
 check a server answered on a worker thread (a name or a malformed code to search for); the
-first 4,000 checks after a start had a p99 of 210-280 ms in every run at 1M (``bench/api.py
+first 4,000 checks after a start had a p99 of 228-277 ms in every run at 1M (``bench/api.py
 --stalls`` found it: the loop thread in ``sqlite3_free``, a thread-pool thread in
 ``sqlite3Malloc`` → ``malloc``). With one arena (``MALLOC_ARENA_MAX=1``) the same first 4,000
 checks had a p99 of 17 ms: a new thread allocates from the memory the process already has.
+Two arenas did not help (213 ms).
 
 The server does little of its work off the event loop, so one arena costs it nothing
-measurable. The variable is set for the processes a server starts (its risk worker, whose
-index builds run on threads too); a value set by whoever started the server is kept. Not
-glibc (macOS, musl): nothing to do.
+measurable. Its risk worker (whose index builds run on threads too) is started with the
+variable set (:func:`one_arena_env`). A ``MALLOC_ARENA_MAX`` in the environment the process
+started with is the operator's choice, which glibc has read already: it is kept. Not glibc
+(macOS, musl, Windows): nothing to do.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
+import sys
+from collections.abc import Iterator
 
 ARENAS_SETTING = "MALLOC_ARENA_MAX"
 _M_ARENA_MAX = -8  # glibc's mallopt parameter number
+_PRESET = os.environ.get(ARENAS_SETTING)  # as the process started (glibc read the variable then)
 
 
 def use_one_arena() -> bool:
-    """Make this process's new threads (and processes it starts) share one malloc arena;
-    return whether this process's allocator took the setting (False: not glibc, or the
-    variable was set before the process started, and glibc read it then)."""
-    if ARENAS_SETTING in os.environ:
-        return False  # whoever started us chose; glibc read it at start
-    os.environ[ARENAS_SETTING] = "1"  # read by the glibc of every process started from here
+    """Make this process's new threads share one malloc arena (they must not have allocated
+    yet: call before the server's threads start); return whether glibc took the setting
+    (False: not glibc, or the operator set ``MALLOC_ARENA_MAX`` at start)."""
+    if _PRESET is not None or not sys.platform.startswith("linux"):
+        return False
     try:
         mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
+    except (OSError, AttributeError, TypeError):
         return False
-    # takes effect for threads that have not allocated yet: called before the server's threads start
     return bool(mallopt(_M_ARENA_MAX, 1))
 
 
-__all__ = ["ARENAS_SETTING", "use_one_arena"]
+@contextlib.contextmanager
+def one_arena_env() -> Iterator[None]:
+    """Within the block, processes started (spawned) from here get one arena from the start;
+    this process's environment is as before afterwards."""
+    if _PRESET is not None:  # the operator's value, inherited as it is
+        yield
+        return
+    before = os.environ.get(ARENAS_SETTING)
+    os.environ[ARENAS_SETTING] = "1"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(ARENAS_SETTING, None)
+        else:
+            os.environ[ARENAS_SETTING] = before
+
+
+__all__ = ["ARENAS_SETTING", "one_arena_env", "use_one_arena"]

@@ -45,6 +45,7 @@ from collections.abc import Callable
 from typing import Any
 
 import graph.store as errors
+from api.malloc_arena import one_arena_env
 from api.masking import mask_body, warm_up
 from api.routes.common import GIL_SWITCH_INTERVAL, RiskService, dump, prebuild_each_day
 from graph.backends.memory import open_store
@@ -82,7 +83,8 @@ class RiskWorker:
         ours, theirs = socket.socketpair()
         self._proc = ctx.Process(target=serve_checks, args=(theirs, self.db_path), name="creditgraph-risk-worker",
                                  daemon=True)
-        self._proc.start()
+        with one_arena_env():  # its index builds run on threads too (see api.malloc_arena)
+            self._proc.start()
         theirs.close()
         ours.setblocking(False)  # the event loop's end: it never waits on the worker
         self._sock = ours

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import shutil
@@ -427,12 +428,14 @@ def _cpu(pid: int) -> tuple[float, float]:
 
 def _major_faults(pid: int) -> int:
     """Major page faults (a page read from disk) of ``pid`` and its child processes so far."""
+    pids = [pid]
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):  # a thread that ended meanwhile
+            pids += [int(c) for c in (task / "children").read_text().split()]
     total = 0
-    for p in [pid] + [int(c) for t in Path(f"/proc/{pid}/task").iterdir() for c in (t / "children").read_text().split()]:
-        try:
+    for p in pids:
+        with contextlib.suppress(OSError):  # a process that ended meanwhile
             total += int(Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[9])
-        except FileNotFoundError:  # it ended meanwhile
-            pass
     return total
 
 

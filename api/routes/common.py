@@ -224,8 +224,9 @@ PREBUILD_LEAD = dt.timedelta(minutes=10)
 # the next day's before midnight), every SQLite call of a check on the event loop lets go of
 # the GIL and then waited a whole interval to get it back from the busy builder, several
 # times per check: at 1M firms, checks during a credit repair had a p99 of 418-449 ms (1 ms:
-# 242 ms; 0.2 ms: 90 ms, the repair itself no slower). Nothing else in a server competes for
-# the GIL, so the shorter interval costs nothing the rest of the time.
+# 242 ms; 0.2 ms: 90 ms, the repair itself no slower). The rest of the time the server's
+# other threads (upkeep, a sync endpoint now and then) are mostly idle, and the bench's cold
+# checks showed no cost.
 GIL_SWITCH_INTERVAL = 0.0002
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import random
 
 import pytest
@@ -260,6 +261,17 @@ def test_index_is_rebuilt_after_a_list_change(store):
     fast = check(store.view(), target.key, ON, index=second)
     assert fast.method == "index" and fast.grade == "D"
     assert fast.as_dict() | {"method": "direct"} == check(store.view(), target.key, ON).as_dict()
+
+
+def test_a_build_first_puts_what_the_process_holds_out_of_the_collectors_sight(store):
+    # full collections during a first build walked the whole start-up heap (~1 s at 1M)
+    _random_graph(store, seed=5, firms=30, persons=40)
+    held = [[i] for i in range(100)]  # long-lived objects made before the build (as a link index)
+    before = gc.get_freeze_count()
+    RiskIndexCache(3).get(store.view(), ON)
+    assert gc.get_freeze_count() >= before + len(held)
+    tracked = {id(o) for o in gc.get_objects()}
+    assert not any(id(h) in tracked for h in held)
 
 
 def test_new_links_rebuild_the_columns_and_agree_with_the_direct_computation(store):
