@@ -18,7 +18,6 @@ only recomputes the labels.
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ import numpy as np
 from graph.model import Link, LinkKind, Party, RecordKind
 from graph.store import View
 from queries.catalog import Catalog, load_catalog
+from queries.gc_pause import young_collections_only
 from queries.propagation import EntryLog
 from queries.risk import (
     DEFAULT_CONFIG,
@@ -744,19 +744,13 @@ class RiskIndexCache:
         as_of = as_of or dt.date.today()
         idx = self.index
         if idx is None or not idx.answers(view, as_of, self.hops, self.config, self.catalog):
-            # What the process holds so far (the link index, search tables, the previous index)
-            # is long-lived: out of the collector's sight before the build. A build's allocations
-            # set off full collections, and in the first build after a server starts those walked
-            # the whole start-up heap, holding the GIL: 779 and 1,059 ms at 1M (bench/api.py
-            # --stalls), every request waiting. Frozen, collections walk only the build's own
-            # objects. (Pausing the collector instead kept cycles made meanwhile forever.)
-            gc.freeze()
-            arrays = graph_arrays(view, idx.arrays if idx is not None else self._seed)
-            self._seed = None
-            if arrays.token != self._memo_token:
-                self.memo, self._memo_token = {}, arrays.token  # links changed: who held roles may differ
-            self.index = RiskIndex.build(view, as_of, self.hops, config=self.config, catalog=self.catalog,
-                                         arrays=arrays, memo=self.memo, previous=idx, log=self.log)
+            with young_collections_only():  # no collection walking the heap or the build (see gc_pause)
+                arrays = graph_arrays(view, idx.arrays if idx is not None else self._seed)
+                self._seed = None
+                if arrays.token != self._memo_token:
+                    self.memo, self._memo_token = {}, arrays.token  # links changed: who held roles may differ
+                self.index = RiskIndex.build(view, as_of, self.hops, config=self.config, catalog=self.catalog,
+                                             arrays=arrays, memo=self.memo, previous=idx, log=self.log)
         assert self.index is not None
         return self.index
 
