@@ -132,7 +132,7 @@ def create_app(settings: Settings | None = None, store: Any = None) -> FastAPI:
         # With the default thresholds (700, 10, 10) the collector ran full collections every
         # few thousand requests, 10-40 ms of stalled event loop each on the 1M store (measured
         # with gc.callbacks); rarer collections cut the p99 of every endpoint alike. What the
-        # risk index holds is frozen out of the collector's sight anyway (RiskService.index).
+        # risk index holds is frozen out of the collector's sight anyway (queries.young_gc).
         gc.set_threshold(20_000, 20, 10)
         switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(GIL_SWITCH_INTERVAL)  # the loop's turn soon while an index builds

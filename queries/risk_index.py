@@ -28,7 +28,6 @@ import numpy as np
 from graph.model import Link, LinkKind, Party, RecordKind
 from graph.store import View
 from queries.catalog import Catalog, load_catalog
-from queries.gc_pause import young_collections_only
 from queries.propagation import EntryLog
 from queries.risk import (
     DEFAULT_CONFIG,
@@ -41,6 +40,7 @@ from queries.risk import (
     punished_parties,
 )
 from queries.status import ActionBook
+from queries.young_gc import young_collections_only
 
 _NO_START = np.iinfo(np.int32).min
 _NO_END = np.iinfo(np.int32).max
@@ -744,7 +744,7 @@ class RiskIndexCache:
         as_of = as_of or dt.date.today()
         idx = self.index
         if idx is None or not idx.answers(view, as_of, self.hops, self.config, self.catalog):
-            with young_collections_only():  # no collection walking the heap or the build (see gc_pause)
+            with young_collections_only():  # no collection walking the heap or the build (see young_gc)
                 arrays = graph_arrays(view, idx.arrays if idx is not None else self._seed)
                 self._seed = None
                 if arrays.token != self._memo_token:

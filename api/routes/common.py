@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import logging
 import threading
 from collections import OrderedDict
@@ -180,15 +179,11 @@ class RiskService:
                 self._caches.move_to_end(k)
             lock = self._locks.setdefault(k, threading.Lock())
         with lock:  # one build at a time per index; the others wait for it
-            before = cache.index
-            built = cache.get(view, as_of)
-        if built is not before:
-            # a new index brings hundreds of thousands of long-lived objects (reasons, action
-            # book): out of the cyclic collector's sight, or every full collection walks them
-            # all (85-140 ms pauses of the event loop on the 100k store, p99 five times p50).
-            # Refcounting still frees an index when it is replaced.
-            gc.freeze()
-        return built
+            # a new index's long-lived objects (reasons, action book) leave the build frozen, out
+            # of the cyclic collector's sight (queries.young_gc): full collections walking them
+            # paused the event loop 85-140 ms on the 100k store. Refcounting still frees an
+            # index when it is replaced.
+            return cache.get(view, as_of)
 
     def report(self, view: Any, key: str, as_of: dt.date, hops: int, index: RiskIndex | None, *,
                earlier: bool = False) -> RiskReport:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import gc
 import threading
 
-from queries.gc_pause import young_collections_only
+from queries.young_gc import young_collections_only
 
 
 def _tracked(objects: list[object]) -> bool:

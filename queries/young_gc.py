@@ -9,8 +9,8 @@ So before a build the process's heap so far is frozen (it is long-lived: the lin
 search tables, the previous index), and during it only the youngest generation is collected:
 those collections walk at most one threshold's worth of objects (20,000 in a server) and
 still free the short-lived cycles other threads make meanwhile (a request's, an exception's).
-What survives them is the build's (long-lived, frozen at the end, as ``RiskService.index``
-does with a finished index anyway) or a cycle another thread kept past a young collection;
+What survives them is the build's (long-lived, frozen at the end: no later collection walks a
+finished index) or a cycle another thread kept past a young collection;
 such a cycle is then kept for good, as one alive at any freeze is. The collector pausing
 entirely was tried first: it kept every cycle made meanwhile.
 """
