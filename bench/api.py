@@ -419,35 +419,42 @@ def _post_repair(base: str, key_file: Path, entry_id: str) -> None:
           f"{time.perf_counter() - t:.2f} s [{r.status_code}])")
 
 
+def _stat(pid: int) -> list[str]:
+    """The fields of ``/proc/<pid>/stat`` after the command name (state first)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def _cpu(pid: int) -> tuple[float, float]:
     """Seconds of CPU (user, system) the process ``pid`` has used, its threads included."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    fields = _stat(pid)
     tick = os.sysconf("SC_CLK_TCK")
     return int(fields[11]) / tick, int(fields[12]) / tick
 
 
-def _major_faults(pid: int) -> int:
-    """Major page faults (a page read from disk) of ``pid`` and its child processes so far."""
-    pids = [pid]
+def _children(pid: int) -> list[int]:
+    """The child processes of ``pid`` (the risk worker, a resource tracker)."""
+    out: list[int] = []
     for task in Path(f"/proc/{pid}/task").iterdir():
         with contextlib.suppress(OSError):  # a thread that ended meanwhile
-            pids += [int(c) for c in (task / "children").read_text().split()]
+            out += [int(c) for c in (task / "children").read_text().split()]
+    return out
+
+
+def _major_faults(pid: int) -> int:
+    """Major page faults (a page read from disk) of ``pid`` and its child processes so far."""
     total = 0
-    for p in pids:
+    for p in [pid, *_children(pid)]:
         with contextlib.suppress(OSError):  # a process that ended meanwhile
-            total += int(Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[9])
+            total += int(_stat(p)[9])
     return total
 
 
 def _children_cpu(pid: int) -> float:
-    """Seconds of CPU the child processes of ``pid`` (the risk worker, a resource tracker) have used."""
+    """Seconds of CPU the child processes of ``pid`` have used."""
     total = 0.0
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        for child in (task / "children").read_text().split():
-            try:
-                total += sum(_cpu(int(child)))
-            except FileNotFoundError:  # it ended meanwhile
-                pass
+    for child in _children(pid):
+        with contextlib.suppress(OSError):  # it ended meanwhile
+            total += sum(_cpu(child))
     return total
 
 
