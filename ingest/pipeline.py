@@ -15,7 +15,7 @@ import os
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -250,9 +250,10 @@ def _worker_ingest(task: tuple[Any, ...]) -> FileSummary:
     from graph.backends.memory import open_store
 
     db, path, kind, mapping, run_id, batch_rows, progress, force, parent, lo, hi, mark, sha = task
-    # a worker lives for one ingest: what it has imported and cached so far need never be scanned
+    # a worker lives for one ingest: what it has imported and cached so far need never be
+    # scanned, and it collects once per batch (below), not as its allocations count up
     gc.freeze()
-    gc.set_threshold(50_000, 20, 100)
+    gc.disable()
     fs = FileSummary(path, kind=kind)
     store = open_store(db)
     table = None
@@ -261,7 +262,7 @@ def _worker_ingest(task: tuple[Any, ...]) -> FileSummary:
         recognised = recognise(table.headers, file=path, kind=kind, mapping=mapping)
         fs.encoding = table.encoding
         _ingest_file(store, run_id, Path(path), fs, table, recognised, batch_rows=batch_rows, progress=progress,
-                     force=force, parent=parent, rows=(lo, hi), mark=mark, sha=sha)
+                     force=force, parent=parent, rows=(lo, hi), mark=mark, sha=sha, between_batches=_collect_young)
     except InvalidInput as exc:
         fs.status, fs.error = "failed", str(exc)
         if table is not None:
@@ -274,7 +275,7 @@ def _worker_ingest(task: tuple[Any, ...]) -> FileSummary:
 def _ingest_file(
     store: GraphStore, run_id: str, path: Path, fs: FileSummary, table: Any, recognised: Any, *, batch_rows: int,
     progress: bool, force: bool, parent: int | None = None, rows: tuple[int, int | None] = (0, None),
-    mark: str | None = None, sha: str | None = None,
+    mark: str | None = None, sha: str | None = None, between_batches: Callable[[], None] | None = None,
 ) -> None:
     """Ingest one file, or its records ``lo < k <= hi`` (counted from 1 after the header;
     ``rows=(lo, hi)``), whose progress is kept under ``mark`` (the file's hash unless it is one
@@ -341,6 +342,8 @@ def _ingest_file(
                 stored = _counts(fs)
                 bar.update(in_batch)
                 batch, rejections, in_batch = Batch(), [], 0
+                if between_batches is not None:
+                    between_batches()
         _flush(store, run_id, batch, rejections, mark, display, fs, "complete")
         bar.update(in_batch)
         fs.status = "loaded"
@@ -352,6 +355,17 @@ def _ingest_file(
         table.close()
         bar.close()
         fs.seconds = round(time.perf_counter() - started, 3)
+
+
+def _collect_young() -> None:
+    """Collect the cycles made since the last batch, in a worker whose automatic collection is off.
+
+    Counted collections (even at a threshold of 50,000) ran in the middle of batches and
+    scanned the batch's own facts, which reference counting frees at its end anyway: 6% of an
+    ingest's CPU at 100k firms. Between batches the young generations hold only what the
+    batch left behind (cache entries, remembered mentions); what survives moves to the old
+    generation, which a worker never scans: it lives for one ingest."""
+    gc.collect(1)
 
 
 def _unfilled(cell: Any) -> bool:
