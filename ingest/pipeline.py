@@ -16,7 +16,7 @@ import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -172,15 +172,17 @@ def _ingest_paths(
         planned.append((KIND_ORDER.index(fs.kind), path, (fs, table, recognised)))
     workers = workers if workers is not None else 1
     big = any((count_rows(path) or 0) > SPLIT_ROWS for _, path, _ in planned)
-    if workers > 1 and (len(planned) > 1 or big) and getattr(store, "backend_name", "") == "memory":
-        _ingest_in_workers(store, run_id, planned, workers, mapping=mapping, batch_rows=batch_rows,
-                           progress=progress, force=force)
-    else:
-        # registrations first: not needed for correctness (links are re-derived), but the
-        # store then fills in firms before other files mention them, which reads better in logs
-        for _, path, (fs, table, recognised) in sorted(planned, key=lambda t: (t[0], str(t[1]))):
-            _ingest_file(store, run_id, path, fs, table, recognised, batch_rows=batch_rows, progress=progress,
-                         force=force)
+    deferred = getattr(store, "deferred_read_indexes", None)
+    with deferred() if deferred is not None and planned else nullcontext():
+        if workers > 1 and (len(planned) > 1 or big) and getattr(store, "backend_name", "") == "memory":
+            _ingest_in_workers(store, run_id, planned, workers, mapping=mapping, batch_rows=batch_rows,
+                               progress=progress, force=force)
+        else:
+            # registrations first: not needed for correctness (links are re-derived), but the
+            # store then fills in firms before other files mention them, which reads better in logs
+            for _, path, (fs, table, recognised) in sorted(planned, key=lambda t: (t[0], str(t[1]))):
+                _ingest_file(store, run_id, path, fs, table, recognised, batch_rows=batch_rows, progress=progress,
+                             force=force)
     summary.resolution = resolve_identities(store, run_id)
     summary.seconds = time.perf_counter() - started
     store.finish_run(run_id, summary.as_dict())
@@ -255,7 +257,8 @@ def _worker_ingest(task: tuple[Any, ...]) -> FileSummary:
     gc.freeze()
     gc.disable()
     fs = FileSummary(path, kind=kind)
-    store = open_store(db)
+    # the schema is the parent's to make: it may have put off the read indexes to the load's end
+    store = open_store(db, read_indexes=False)
     table = None
     try:
         table = open_table(path)

@@ -47,6 +47,8 @@ from graph.backends.sqlite_schema import (
     DDL,
     SCHEMA_VERSION,
     connect,
+    create_read_indexes,
+    drop_read_indexes,
     dumps,
     from_iso,
     from_ordinal,
@@ -101,9 +103,12 @@ _LINK_FROM = "links l JOIN parties ps ON ps.id = l.src JOIN parties pd ON pd.id 
 _RECORD_COLS = "id, fid, kind, subject, start, end, target, attrs, srcfile, row, run"
 
 
-def open_store(path: str | Path) -> EmbeddedStore:
-    """Open (creating when needed) the embedded store at ``path``."""
-    return EmbeddedStore(path)
+def open_store(path: str | Path, *, read_indexes: bool = True) -> EmbeddedStore:
+    """Open (creating when needed) the embedded store at ``path``.
+
+    ``read_indexes=False`` is for the workers of a first load, whose parent has dropped the
+    read-only indexes until the load ends (:meth:`EmbeddedStore.deferred_read_indexes`)."""
+    return EmbeddedStore(path, read_indexes=read_indexes)
 
 
 _NEVER = object()  # a value no meta row holds
@@ -292,12 +297,14 @@ class EmbeddedStore:
 
     backend_name = "memory"
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, read_indexes: bool = True) -> None:
         self.path = str(path)
         try:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             self._write_conn = connect(self.path)
             self._write_conn.executescript(DDL)
+            if read_indexes:
+                create_read_indexes(self._write_conn)
             migrate_name_index(self._write_conn)
             migrate_undated_names(self._write_conn)
             migrate_link_currency(self._write_conn)
@@ -405,6 +412,26 @@ class EmbeddedStore:
             sid = source_row_id(self._write_conn, path)
         self._source_ids[path] = sid
         return sid
+
+    @contextmanager
+    def deferred_read_indexes(self) -> Iterator[bool]:
+        """Around a first load: drop the read-only indexes (:data:`READ_INDEXES`) while the
+        store holds no party, and build them once at the end. Yields whether they were dropped.
+
+        Built at the end of a 100k-firm load they take about 0.6 s; kept up to date batch by
+        batch they cost 7% of the load. A store that already holds parties keeps them: readers
+        of a filled store (a server searching by code) must not lose them for the length of
+        an ingest. If the load is killed, the next opening of the store builds them."""
+        with self._write_lock, self._turn.held():
+            empty = self._write_conn.execute("SELECT 1 FROM parties LIMIT 1").fetchone() is None
+            if empty:
+                drop_read_indexes(self._write_conn)
+        try:
+            yield empty
+        finally:
+            if empty:
+                with self._write_lock, self._turn.held():
+                    create_read_indexes(self._write_conn)
 
     def committed_reads(self) -> CommittedReads:
         """``lookup_parties`` / ``lookup_records`` over the committed state, without the write

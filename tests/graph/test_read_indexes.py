@@ -1,0 +1,76 @@
+"""The read-only indexes of the embedded store: put off to the end of a first load, kept for
+a store that already holds parties, and rebuilt by the next opening after a killed load."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from graph.backends.memory import open_store
+from graph.backends.sqlite_schema import READ_INDEXES
+from graph.model import Party, PartyKind
+from ingest.pipeline import ingest_paths
+
+ROOT = Path(__file__).resolve().parents[2]
+REGISTRATIONS = (
+    "统一社会信用代码,名称,类型,法定代表人,成立日期,登记机关,住所\n"
+    "91110000600037341L,北京甲乙科技有限公司,有限责任公司,张三,2015-03-02,北京市市场监督管理局,北京市朝阳区建国路1号\n"
+)
+
+
+def indexes(path: Path) -> set[str]:
+    conn = sqlite3.connect(path)
+    try:
+        return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    finally:
+        conn.close()
+
+
+def test_a_first_load_builds_them_at_its_end(tmp_path):
+    store = open_store(tmp_path / "s.sqlite")
+    with store.deferred_read_indexes() as dropped:
+        assert dropped
+        assert not indexes(tmp_path / "s.sqlite") & set(READ_INDEXES)
+        # a worker opening the store meanwhile does not build them again
+        open_store(tmp_path / "s.sqlite", read_indexes=False).close()
+        assert not indexes(tmp_path / "s.sqlite") & set(READ_INDEXES)
+    assert set(READ_INDEXES) <= indexes(tmp_path / "s.sqlite")
+    store.close()
+
+
+def test_a_store_with_parties_keeps_them(tmp_path):
+    store = open_store(tmp_path / "s.sqlite")
+    with store.writer() as w:
+        w.put_parties([Party("org:91110000600037341L", PartyKind.ENTERPRISE, "甲")])
+    with store.deferred_read_indexes() as dropped:
+        assert not dropped
+        assert set(READ_INDEXES) <= indexes(tmp_path / "s.sqlite")
+    store.close()
+
+
+def test_the_next_opening_after_a_killed_load_builds_them(tmp_path):
+    # a process killed (SIGKILL) in the middle of a first load: it never reaches the end
+    script = (f"import os, signal; from graph.backends.memory import open_store; "
+              f"store = open_store({str(tmp_path / 's.sqlite')!r}); load = store.deferred_read_indexes(); load.__enter__(); "
+              f"os.kill(os.getpid(), signal.SIGKILL)")
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, check=False)
+    assert done.returncode == -signal.SIGKILL
+    assert not indexes(tmp_path / "s.sqlite") & set(READ_INDEXES)
+    open_store(tmp_path / "s.sqlite").close()
+    assert set(READ_INDEXES) <= indexes(tmp_path / "s.sqlite")
+
+
+def test_an_ingest_into_an_empty_store_ends_with_them_and_searches_by_code(tmp_path):
+    data = tmp_path / "registrations.csv"
+    data.write_text(REGISTRATIONS, encoding="utf-8")
+    store = open_store(tmp_path / "s.sqlite")
+    summary = ingest_paths(store, [data], progress=False)
+    assert summary.loaded == 1
+    assert set(READ_INDEXES) <= indexes(tmp_path / "s.sqlite")
+    found = store._write_conn.execute(  # INDEXED BY fails unless the index exists and serves the query
+        "SELECT key FROM parties INDEXED BY parties_code WHERE code = '91110000600037341L' AND code != ''").fetchall()
+    assert found == [("org:91110000600037341L",)]
+    store.close()
