@@ -147,6 +147,10 @@ class View(Protocol):
     def parties(self, keys: Iterable[str]) -> dict[str, Party]:
         """Return the parties found among ``keys``."""
 
+    def party_names(self, keys: Iterable[str]) -> dict[str, str]:
+        """Return the name of each party found among ``keys`` (by its own key): what
+        :meth:`parties` gives, without building the parties."""
+
     def iter_parties(self, kinds: Sequence[PartyKind] | None = None) -> Iterator[Party]:
         """Yield every party (of the given kinds)."""
 
@@ -167,10 +171,12 @@ class View(Protocol):
     ) -> list[Link]:
         """Return the links touching ``key`` (``out``: key is src, ``in``: key is dst)."""
 
-    def linked(self, keys: Iterable[str], *, direction: str = "both") -> dict[str, set[str]]:
+    def linked(self, keys: Iterable[str], *, direction: str = "both", aliases: bool = True) -> dict[str, set[str]]:
         """For each key, the keys of the parties at the other end of its links (any date), named
         as :meth:`links` names them (aliases followed on both ends): a bulk form of ``links``
-        for callers that need only who is linked, such as identity resolution."""
+        for callers that need only who is linked, such as identity resolution.
+        ``aliases=False``: the links as stored, between the parties as stored (what identity
+        resolution must read, so that its own earlier aliases do not change its answer)."""
 
     def link(self, link_id: str) -> Link | None:
         """Return one link by id."""

@@ -860,6 +860,10 @@ class BoltView:
             out[m["key"]] = _party(m)
         return out
 
+    def party_names(self, keys: Iterable[str]) -> dict[str, str]:
+        """Return the name of each party found among ``keys`` (by its own key)."""
+        return {key: party.name for key, party in self.parties(keys).items()}
+
     def parties_by_name(self, name_keys: Iterable[str]) -> dict[str, list[Party]]:
         """Return, per name comparison key, the parties that have carried such a name."""
         out: dict[str, list[Party]] = {}
@@ -905,12 +909,18 @@ class BoltView:
         found = {r[0]: _link(r) for r in rows}
         return self._resolved_links(sorted(found.values(), key=_link_order))
 
-    def linked(self, keys: Iterable[str], *, direction: str = "both") -> dict[str, set[str]]:
+    def linked(self, keys: Iterable[str], *, direction: str = "both", aliases: bool = True) -> dict[str, set[str]]:
         """For each key, the parties at the other end of its links, as :meth:`links` would name
-        them (aliases followed on both ends), in one statement per piece of keys."""
+        them (aliases followed on both ends), in one statement per piece of keys.
+        ``aliases=False``: the links as stored, between the parties as stored."""
         if direction not in ("both", "in", "out"):
             raise InvalidInput(f"direction must be both, in or out, not {direction!r}", field="direction")
         keys = list(dict.fromkeys(keys))
+        if not aliases:
+            stored: dict[str, set[str]] = {k: set() for k in keys}
+            for key, other in self.store.query_pieces(cy.stored_linked(direction), "keys", keys):
+                stored[key].add(other)
+            return stored
         resolved = self._resolve_many(keys)
         ends: dict[str, set[str]] = defaultdict(set)
         for key, other in self.store.query_pieces(cy.linked(direction), "keys", sorted(set(resolved.values()))):

@@ -422,6 +422,12 @@ def linked(direction: str) -> str:
     )
 
 
+def stored_linked(direction: str) -> str:
+    """For each of ``$keys``, the key at the other end of each of its links in ``direction``,
+    as stored (no alias followed on either end)."""
+    return f"UNWIND $keys AS kk\nMATCH {_PATTERNS[direction]}\nRETURN DISTINCT kk, o.key"
+
+
 def expand(as_of: bool, kinds: bool) -> str:
     """One BFS hop: the links of the frontier ``$keys`` and the resolved key at their other end."""
     return (

@@ -769,6 +769,14 @@ class EmbeddedView:
                 out[row[1]] = self._party(row)
         return out
 
+    def party_names(self, keys: Iterable[str]) -> dict[str, str]:
+        """Return the name of each party found among ``keys`` (by its own key)."""
+        out: dict[str, str] = {}
+        for chunk in _chunks(list(dict.fromkeys(keys)), 900):
+            marks = ",".join("?" * len(chunk))
+            out.update(self.conn.execute(f"SELECT key, name FROM parties WHERE key IN ({marks})", chunk).fetchall())
+        return out
+
     def light_parties_by_rowid(self, ids: Iterable[int]) -> dict[int, Party]:
         """Return the parties stored in these rows as light values, by row id: key, kind and name
         read, every other field at its default (what a warning path shows of them, in a third of
@@ -884,11 +892,16 @@ class EmbeddedView:
         edges = self.index.edges_of(node, direction)
         return [self._resolved_link(lk) for lk in self._links_at(self.index.filter(edges, as_of, kinds))]
 
-    def linked(self, keys: Iterable[str], *, direction: str = "both") -> dict[str, set[str]]:
+    def linked(self, keys: Iterable[str], *, direction: str = "both", aliases: bool = True) -> dict[str, set[str]]:
         """For each key, the parties at the other end of its links, as :meth:`links` would name
         them (aliases followed on both ends): one pass over the index for all keys, no Link
-        objects. ``in``: the sources of links into the key; ``out``: the targets."""
+        objects. ``in``: the sources of links into the key; ``out``: the targets.
+        ``aliases=False``: the links as stored, between the parties as stored."""
+        if direction not in ("both", "in", "out"):
+            raise InvalidInput(f"direction must be both, in or out, not {direction!r}", field="direction")
         keys = list(dict.fromkeys(keys))
+        if not aliases:
+            return self._stored_linked(keys, direction)
         out: dict[str, set[str]] = {k: set() for k in keys}
         resolved = self.resolve_many(keys)
         ids = self.party_ids(resolved.values())
@@ -910,6 +923,30 @@ class EmbeddedView:
         names = self.party_keys(n for ends in others.values() for n in ends)
         for key, ends in others.items():
             out[key] = {names[n] for n in ends if n in names}
+        return out
+
+    def _stored_linked(self, keys: list[str], direction: str) -> dict[str, set[str]]:
+        """:meth:`linked` without aliases, from SQLite: the index merges an aliased party into
+        the one it resolves to. One pass over the links for all keys (they have no index by
+        endpoint: traversals use the link index)."""
+        ids = self.party_ids(keys)
+        out: dict[str, set[str]] = {k: set() for k in keys}
+        if not ids:
+            return out
+        conn = self.conn
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS linked_wanted (id INTEGER PRIMARY KEY)")
+        conn.execute("DELETE FROM temp.linked_wanted")
+        conn.executemany("INSERT OR IGNORE INTO temp.linked_wanted VALUES (?)", [(i,) for i in ids.values()])
+        ends: list[tuple[int, int]] = []
+        if direction in ("both", "out"):
+            ends += conn.execute("SELECT l.src, l.dst FROM links l WHERE l.src IN temp.linked_wanted").fetchall()
+        if direction in ("both", "in"):
+            ends += conn.execute("SELECT l.dst, l.src FROM links l WHERE l.dst IN temp.linked_wanted").fetchall()
+        conn.execute("DELETE FROM temp.linked_wanted")
+        names = self.party_keys({n for pair in ends for n in pair})
+        for mine, other in ends:
+            if mine in names and other in names:
+                out[names[mine]].add(names[other])
         return out
 
     def links_by_id(self, link_ids: Iterable[str]) -> dict[str, Link]:

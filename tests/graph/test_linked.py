@@ -29,3 +29,22 @@ def test_linked_agrees_with_links(store):
             one_by_one = {lk.dst if lk.src in me else lk.src for lk in view.links(key, direction=direction)}
             assert bulk[key] == one_by_one, (key, direction)
     assert view.linked([b.key], direction="in")[b.key] == {p.key, a.key}  # the alias shows as the person
+
+
+def test_linked_as_stored_follows_no_alias(store):
+    a, b = firm("郑州市鑫源商贸有限公司"), firm("洛阳市宏达建筑工程有限公司")
+    p = person("张伟")
+    u = Party("unr:zhang-wei-in-b", PartyKind.UNRESOLVED, "张伟", flags=frozenset({Flag.NAME_ONLY}))
+    with store.writer() as w:
+        w.put_parties([a, b, p, u])
+        w.put_links([link(LinkKind.DIRECTOR, p, a, "2015-03-01"), link(LinkKind.SUPERVISOR, u, b, "2018-01-01")])
+        w.put_aliases([Alias(u.key, p.key, "test")])
+    view = store.view()
+    keys = [a.key, b.key, p.key, u.key, "org:nobody"]
+    assert view.linked(keys, direction="both", aliases=False) == {
+        a.key: {p.key}, b.key: {u.key}, p.key: {a.key}, u.key: {b.key}, "org:nobody": set()}
+    assert view.linked(keys, direction="in", aliases=False)[b.key] == {u.key}
+    assert view.linked(keys, direction="out", aliases=False)[u.key] == {b.key}
+    assert view.linked(keys, direction="in", aliases=False)[u.key] == set()
+    # followed, the alias merges the two: the person is on both boards
+    assert view.linked([p.key], direction="out")[p.key] == {a.key, b.key}

@@ -42,6 +42,7 @@ def test_parties_round_trip(store):
     assert got.source is not None and got.source.file == "factories.py"
     assert view.party("org:nope") is None
     assert set(view.parties([a.key, p.key, "x"])) == {a.key, p.key}
+    assert view.party_names([a.key, p.key, "x"]) == {a.key: a.name, p.key: p.name}
     assert {x.key for x in view.iter_parties([PartyKind.PERSON])} == {p.key, q.key, r.key}
 
 
