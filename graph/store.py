@@ -267,8 +267,10 @@ class GraphStore(Protocol):
         """Hold the lock ``name`` across every process using this store while the block runs
         (a check and the write that depends on it: see :mod:`api.checked_write`)."""
 
-    def view(self) -> View:
-        """Return a read view of the committed state."""
+    def view(self, *, traversal: bool = True) -> View:
+        """Return a read view of the committed state. ``traversal=False`` promises that the
+        caller will not traverse (neighbourhoods, paths, ``linked`` with aliases), so a
+        backend with an in-memory link index need not bring it up to date."""
 
     def start_run(self, note: str = "") -> str:
         """Begin an ingest run and return its id."""

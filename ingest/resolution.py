@@ -41,7 +41,7 @@ class ResolutionSummary:
 
 def resolve_identities(store: GraphStore, run_id: str) -> ResolutionSummary:
     """Resolve unresolved parties where the rules allow, store the aliases, return the counts."""
-    view = store.view()
+    view = store.view(traversal=False)  # every read below is answered by the store's tables
     summary = ResolutionSummary()
     previous = {a.unresolved: a for a in view.aliases()}
     unresolved = list(view.iter_parties([PartyKind.UNRESOLVED]))

@@ -423,8 +423,9 @@ class BoltStore:
 
         _retry("write batch", run)
 
-    def view(self) -> BoltView:
-        """Return a read view (each read sees what is committed when it runs)."""
+    def view(self, *, traversal: bool = True) -> BoltView:
+        """Return a read view (each read sees what is committed when it runs; ``traversal``
+        changes nothing here: the server traverses)."""
         return BoltView(self)
 
     def start_run(self, note: str = "") -> str:
