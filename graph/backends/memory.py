@@ -950,11 +950,19 @@ class EmbeddedView:
         conn.execute("CREATE TEMP TABLE IF NOT EXISTS linked_wanted (id INTEGER PRIMARY KEY)")
         conn.execute("DELETE FROM temp.linked_wanted")
         conn.executemany("INSERT OR IGNORE INTO temp.linked_wanted VALUES (?)", [(i,) for i in ids.values()])
-        ends: list[tuple[int, int]] = []
-        if direction in ("both", "out"):
-            ends += conn.execute("SELECT l.src, l.dst FROM links l WHERE l.src IN temp.linked_wanted").fetchall()
-        if direction in ("both", "in"):
-            ends += conn.execute("SELECT l.dst, l.src FROM links l WHERE l.dst IN temp.linked_wanted").fetchall()
+        if direction == "out":
+            ends = conn.execute("SELECT l.src, l.dst FROM links l WHERE l.src IN temp.linked_wanted").fetchall()
+        elif direction == "in":
+            ends = conn.execute("SELECT l.dst, l.src FROM links l WHERE l.dst IN temp.linked_wanted").fetchall()
+        else:  # one pass for both ends
+            wanted = set(ids.values())
+            ends = []
+            for src, dst in conn.execute(
+                    "SELECT l.src, l.dst FROM links l WHERE l.src IN temp.linked_wanted OR l.dst IN temp.linked_wanted"):
+                if src in wanted:
+                    ends.append((src, dst))
+                if dst in wanted:
+                    ends.append((dst, src))
         conn.execute("DELETE FROM temp.linked_wanted")
         names = self.party_keys({n for pair in ends for n in pair})
         for mine, other in ends:
