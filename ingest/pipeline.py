@@ -257,8 +257,7 @@ def _worker_ingest(task: tuple[Any, ...]) -> FileSummary:
     gc.freeze()
     gc.disable()
     fs = FileSummary(path, kind=kind)
-    # the schema is the parent's to make: it may have put off the read indexes to the load's end
-    store = open_store(db, read_indexes=False)
+    store = open_store(db)
     table = None
     try:
         table = open_table(path)

@@ -71,7 +71,9 @@ def resolve_identities(store: GraphStore, run_id: str) -> ResolutionSummary:
     # look-ups (one call per party and firm took most of an ingest's end at 100k firms)
     # as stored, aliases not followed: an alias this rule made before would otherwise bring in
     # the firms of the person it points to (and that person into the firm), and the next run
-    # could find a namesake there and drop the alias, the run after make it again
+    # could find a namesake there and drop the alias, the run after make it again. So the
+    # evidence is what the files say: a role held under a full ID, in a firm as named there
+    # (an alias made by another rule, a masked ID resolved to the person, does not count)
     tied = view.linked([p.key for p in name_only], direction="both", aliases=False)
     firms_of = {p.key: tied[p.key] | ({p.attrs["context"]} if p.attrs.get("context") else set()) for p in name_only}
     members = view.linked({f for firms in firms_of.values() for f in firms}, direction="in", aliases=False)

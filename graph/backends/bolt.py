@@ -863,7 +863,7 @@ class BoltView:
 
     def party_names(self, keys: Iterable[str]) -> dict[str, str]:
         """Return the name of each party found among ``keys`` (by its own key)."""
-        return {key: party.name for key, party in self.parties(keys).items()}
+        return {row[0]: row[1] for row in self.store.query_pieces(cy.PARTY_NAMES, "keys", list(dict.fromkeys(keys)))}
 
     def parties_by_name(self, name_keys: Iterable[str]) -> dict[str, list[Party]]:
         """Return, per name comparison key, the parties that have carried such a name."""

@@ -352,6 +352,7 @@ RESOLVE_MANY = "UNWIND $keys AS k OPTIONAL MATCH (a:Alias {unresolved: k}) RETUR
 ALIASES_OF = "MATCH (a:Alias {resolved: $key}) RETURN a.unresolved"
 
 PARTIES = "UNWIND $keys AS k MATCH (p:Party {key: k}) RETURN p {.*}"
+PARTY_NAMES = "UNWIND $keys AS k MATCH (p:Party {key: k}) RETURN p.key, p.name"
 ITER_PARTIES = "MATCH (p:Party) RETURN p {.*} ORDER BY p.seq"
 ITER_PARTIES_OF_KINDS = "MATCH (p:Party) WHERE p.kind IN $kinds RETURN p {.*} ORDER BY p.seq"
 PARTIES_BY_CODE = "MATCH (p:Party {code: $code}) RETURN p {.*} LIMIT $limit"

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sqlite3
 import threading
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
@@ -57,8 +58,9 @@ from graph.backends.sqlite_schema import (
     migrate_link_currency,
     migrate_name_index,
     migrate_undated_names,
+    missing_read_indexes,
 )
-from graph.backends.writer_turn import WriterTurn
+from graph.backends.writer_turn import FirstLoad, WriterTurn
 from graph.loop_pass import current_pass
 from graph.model import (
     Alias,
@@ -103,12 +105,9 @@ _LINK_FROM = "links l JOIN parties ps ON ps.id = l.src JOIN parties pd ON pd.id 
 _RECORD_COLS = "id, fid, kind, subject, start, end, target, attrs, srcfile, row, run"
 
 
-def open_store(path: str | Path, *, read_indexes: bool = True) -> EmbeddedStore:
-    """Open (creating when needed) the embedded store at ``path``.
-
-    ``read_indexes=False`` is for the workers of a first load, whose parent has dropped the
-    read-only indexes until the load ends (:meth:`EmbeddedStore.deferred_read_indexes`)."""
-    return EmbeddedStore(path, read_indexes=read_indexes)
+def open_store(path: str | Path) -> EmbeddedStore:
+    """Open (creating when needed) the embedded store at ``path``."""
+    return EmbeddedStore(path)
 
 
 _NEVER = object()  # a value no meta row holds
@@ -297,14 +296,18 @@ class EmbeddedStore:
 
     backend_name = "memory"
 
-    def __init__(self, path: str | Path, *, read_indexes: bool = True) -> None:
+    def __init__(self, path: str | Path) -> None:
         self.path = str(path)
+        self._turn = WriterTurn(self.path)  # processes: ingest workers, a server, the CLI
+        self._first_load = FirstLoad(self.path)
         try:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             self._write_conn = connect(self.path)
             self._write_conn.executescript(DDL)
-            if read_indexes:
-                create_read_indexes(self._write_conn)
+            if missing_read_indexes(self._write_conn) and not self._first_load.elsewhere():
+                # in the writers' turn: building them on a filled store may take a while
+                with self._turn.held():
+                    create_read_indexes(self._write_conn)
             migrate_name_index(self._write_conn)
             migrate_undated_names(self._write_conn)
             migrate_link_currency(self._write_conn)
@@ -317,7 +320,6 @@ class EmbeddedStore:
         elif stored[0] != SCHEMA_VERSION:
             raise StoreUnavailable(f"{self.path} has schema {stored[0]}, this version needs {SCHEMA_VERSION}")
         self._write_lock = threading.Lock()  # threads of this process
-        self._turn = WriterTurn(self.path)  # processes: ingest workers, a server, the CLI
         self._index_lock = threading.Lock()
         self._commits = 0  # batches committed through this object (data_version misses our own)
         self.source_paths: dict[int, str] = {}  # source id → path: ids never change meaning
@@ -421,17 +423,30 @@ class EmbeddedStore:
         Built at the end of a 100k-firm load they take about 0.6 s; kept up to date batch by
         batch they cost 7% of the load. A store that already holds parties keeps them: readers
         of a filled store (a server searching by code) must not lose them for the length of
-        an ingest. If the load is killed, the next opening of the store builds them."""
-        with self._write_lock, self._turn.held():
-            empty = self._write_conn.execute("SELECT 1 FROM parties LIMIT 1").fetchone() is None
-            if empty:
-                drop_read_indexes(self._write_conn)
-        try:
-            yield empty
-        finally:
-            if empty:
+        an ingest. While the load runs it holds :class:`FirstLoad`, and every opening of the
+        store (its workers, a server) leaves the indexes alone; the first opening after a
+        killed load builds them. A process that had the store open before keeps working
+        without them until the load ends (its searches are slower, not wrong)."""
+        with self._first_load.running() as alone:
+            empty = False
+            if alone:
                 with self._write_lock, self._turn.held():
-                    create_read_indexes(self._write_conn)
+                    empty = self._write_conn.execute("SELECT 1 FROM parties LIMIT 1").fetchone() is None
+                    if empty:
+                        drop_read_indexes(self._write_conn)
+            failed = True
+            try:
+                yield empty
+                failed = False
+            finally:
+                if empty:
+                    try:
+                        with self._write_lock, self._turn.held():
+                            create_read_indexes(self._write_conn)
+                    except sqlite3.Error:
+                        if not failed:
+                            raise
+                        # the load's own error is the one to report; the next opening builds them
 
     def committed_reads(self) -> CommittedReads:
         """``lookup_parties`` / ``lookup_records`` over the committed state, without the write
@@ -450,7 +465,7 @@ class EmbeddedStore:
         the end of an ingest), without building the link index (14 s at 1M firms); one of
         its traversals raises instead of answering from an empty index."""
         if not traversal:
-            return EmbeddedView(self, _NoLinkIndex(), -1)  # type: ignore[arg-type]
+            return EmbeddedView(self, _NoLinkIndex(), self.stored_version())  # type: ignore[arg-type]
         index = self._fresh_index()
         return EmbeddedView(self, index, self._index_version)
 
@@ -728,11 +743,15 @@ class CommittedReads:
         return EmbeddedView.file_status(self, sha256)  # type: ignore[arg-type]  # reads self.conn only
 
 
+class NoLinkIndex(AttributeError):
+    """Raised when a view opened with ``traversal=False`` is asked to traverse."""
+
+
 class _NoLinkIndex:
     """The link index of a view opened with ``traversal=False``: any use of it is a mistake."""
 
     def __getattr__(self, name: str) -> Any:
-        raise RuntimeError(f"this view was opened without the link index (traversal=False): no {name}")
+        raise NoLinkIndex(f"this view was opened without the link index (traversal=False): no {name}")
 
 
 class EmbeddedView:

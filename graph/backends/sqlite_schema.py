@@ -110,7 +110,8 @@ CREATE TABLE IF NOT EXISTS code_observations (
 # records by kind or target, one code given with several names (shown on a firm's profile).
 # A first load into an empty store builds them once at its end instead of updating them
 # batch by batch (7% of a 100k-firm load); every other opening of the store makes sure
-# they exist, so a load killed before its end leaves them to the next one.
+# they exist (unless that load is still running), so a load killed before its end leaves
+# them to the next one.
 READ_INDEXES = {
     "parties_code": "CREATE INDEX IF NOT EXISTS parties_code ON parties(code) WHERE code != ''",
     "names_nkey": "CREATE INDEX IF NOT EXISTS names_nkey ON names(nkey)",
@@ -118,6 +119,12 @@ READ_INDEXES = {
     "records_target": "CREATE INDEX IF NOT EXISTS records_target ON records(target) WHERE target != ''",
     "code_observations_normalised": "CREATE INDEX IF NOT EXISTS code_observations_normalised ON code_observations(normalised)",
 }
+
+
+def missing_read_indexes(conn: sqlite3.Connection) -> bool:
+    """True when one of :data:`READ_INDEXES` does not exist."""
+    found = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    return not set(READ_INDEXES) <= found
 
 
 def create_read_indexes(conn: sqlite3.Connection) -> None:
@@ -128,9 +135,13 @@ def create_read_indexes(conn: sqlite3.Connection) -> None:
 def drop_read_indexes(conn: sqlite3.Connection) -> None:
     """Drop the indexes in :data:`READ_INDEXES` (one transaction; the caller holds the writers' turn)."""
     conn.execute("BEGIN IMMEDIATE")
-    for name in READ_INDEXES:
-        conn.execute(f"DROP INDEX IF EXISTS {name}")
-    conn.execute("COMMIT")
+    try:
+        for name in READ_INDEXES:
+            conn.execute(f"DROP INDEX IF EXISTS {name}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
 
 
 def index_new_names(conn: sqlite3.Connection) -> None:

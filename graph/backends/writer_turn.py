@@ -6,6 +6,9 @@ good part of each turn. An exclusive ``flock`` on ``<store>.writer`` queues the 
 the kernel instead: the next one wakes the moment the previous one commits. The kernel
 drops the lock of a killed process, so a crash never leaves it held. Where ``fcntl`` does
 not exist (Windows) the turn is a no-op and SQLite's own polling remains.
+
+:class:`FirstLoad` is the same kind of lock on ``<store>.load``, held for the whole of a first
+load: while it is held, openings of the store leave the read indexes the load put off alone.
 """
 
 from __future__ import annotations
@@ -54,3 +57,43 @@ class WriterTurn:
             if self._fd is not None:
                 os.close(self._fd)
                 self._fd = None
+
+
+class FirstLoad:
+    """Whether a first load of the store at ``db_path`` is running: an exclusive ``flock`` on
+    ``<store>.load`` held by the loading process from start to end. The kernel drops it when
+    that process dies, so a killed load never looks alive. Without ``fcntl`` nothing is
+    ever held, and a load never defers anything."""
+
+    def __init__(self, db_path: str) -> None:
+        self.path = db_path + ".load"
+
+    @contextmanager
+    def running(self) -> Iterator[bool]:
+        """Hold the lock for the block if no other load holds it; yields whether it is held."""
+        if fcntl is None:
+            yield False
+            return
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False  # another load is running: it has the store to itself
+                return
+            yield True
+        finally:
+            os.close(fd)  # closing the descriptor releases the lock
+
+    def elsewhere(self) -> bool:
+        """True while a first load holds the lock (another process, or another open here)."""
+        if fcntl is None or not os.path.exists(self.path):
+            return False
+        fd = os.open(self.path, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)
+        return False
