@@ -803,10 +803,14 @@ class EmbeddedView:
 
     def party_names(self, keys: Iterable[str]) -> dict[str, str]:
         """Return the name of each party found among ``keys`` (by its own key)."""
-        out: dict[str, str] = {}
-        for chunk in _chunks(list(dict.fromkeys(keys)), 900):
+        return self._party_pairs("key", "name", keys)
+
+    def _party_pairs(self, by: str, value: str, wanted: Iterable[Any]) -> dict[Any, Any]:
+        """``{by: value}`` of the parties whose column ``by`` is one of ``wanted``."""
+        out: dict[Any, Any] = {}
+        for chunk in _chunks(list(dict.fromkeys(wanted)), 900):
             marks = ",".join("?" * len(chunk))
-            out.update(self.conn.execute(f"SELECT key, name FROM parties WHERE key IN ({marks})", chunk).fetchall())
+            out.update(self.conn.execute(f"SELECT {by}, {value} FROM parties WHERE {by} IN ({marks})", chunk).fetchall())
         return out
 
     def light_parties_by_rowid(self, ids: Iterable[int]) -> dict[int, Party]:
@@ -836,19 +840,11 @@ class EmbeddedView:
 
     def party_ids(self, keys: Iterable[str]) -> dict[str, int]:
         """Row ids of the parties stored under ``keys`` (as given: aliases not followed)."""
-        out: dict[str, int] = {}
-        for chunk in _chunks(list(dict.fromkeys(keys)), 900):
-            marks = ",".join("?" * len(chunk))
-            out.update(self.conn.execute(f"SELECT key, id FROM parties WHERE key IN ({marks})", chunk).fetchall())
-        return out
+        return self._party_pairs("key", "id", keys)
 
     def party_keys(self, ids: Iterable[int]) -> dict[int, str]:
         """Keys of the parties with these row ids."""
-        out: dict[int, str] = {}
-        for chunk in _chunks(list(dict.fromkeys(int(i) for i in ids)), 900):
-            marks = ",".join("?" * len(chunk))
-            out.update(self.conn.execute(f"SELECT id, key FROM parties WHERE id IN ({marks})", chunk).fetchall())
-        return out
+        return self._party_pairs("id", "key", (int(i) for i in ids))
 
     def parties_by_name(self, name_keys: Iterable[str]) -> dict[str, list[Party]]:
         """Return, per name comparison key, the parties that have carried such a name."""
