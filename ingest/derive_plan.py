@@ -10,8 +10,8 @@ the others again, so the result is what deriving under the lock would give.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from graph.model import RecordKind
@@ -28,19 +28,24 @@ class DerivePlan:
     Inside the write transaction the stamps are read again (cheap: raw rows, no objects) and
     only firms whose inputs changed meanwhile (another worker committed a change record or a
     registration of theirs) are derived again. So the result is what deriving under the lock
-    would give. A store without raw stamps (Bolt) is compared on the facts themselves."""
+    would give. A store without raw stamps (Bolt) is compared on the facts themselves.
+
+    ``prepared``: what the store writes for the plan (its parameter rows, for the embedded
+    store), made before the lock and used when no firm turns out stale."""
 
     firms: set[str]
     stamps: dict[str, Any]
     people: dict[str, list[Any]]
     links: dict[str, list[Any]]
+    mine: dict[str, Any] = field(default_factory=dict)  # the batch's own registrations of these firms
+    prepared: Any = None
 
 
-def _derive_inputs(reads: Any, batch: Batch, firms: Iterable[str]) -> tuple[dict[str, Any], dict[str, list[Any]]]:
+def _derive_inputs(reads: Any, firms: Iterable[str], mine: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[Any]]]:
     """The registration (party) and change records of each firm: the batch's own
-    registrations as they are in hand, the rest read through ``reads``."""
+    registrations (``mine``) as they are in hand, the rest read through ``reads``."""
     firms = set(firms)
-    parties = _in_batch(batch, firms)
+    parties = {f: p for f, p in mine.items() if f in firms}
     missing = [f for f in firms if f not in parties]
     if missing:
         parties.update(reads.lookup_parties(missing))
@@ -54,13 +59,12 @@ def _in_batch(batch: Batch, firms: set[str]) -> dict[str, Any]:
     return {p.key: p for p in batch.parties if p.key in firms and p.attrs.get("_primary")}
 
 
-def _stamps(reads: Any, batch: Batch, firms: set[str], pending: bool) -> dict[str, Any]:
+def _stamps(reads: Any, batch: Batch, firms: set[str], mine: dict[str, Any], pending: bool) -> dict[str, Any]:
     """Per firm, what its derivation depends on; ``pending``: the batch's change records are
     not committed yet (before the lock) and are added, as the transaction will hold them."""
-    mine = _in_batch(batch, firms)
     stamp = getattr(reads, "derive_stamps", None)
     if stamp is None:  # compare the facts themselves (attrs are left out of Party equality)
-        parties, changes = _derive_inputs(reads, batch, firms)
+        parties, changes = _derive_inputs(reads, firms, mine)
         if pending:
             _add_pending(batch, firms, changes)
         return {f: (parties.get(f), getattr(parties.get(f), "attrs", None), sorted(c.id for c in changes.get(f, [])))
@@ -72,7 +76,7 @@ def _stamps(reads: Any, batch: Batch, firms: set[str], pending: bool) -> dict[st
         for rec in batch.records:
             if rec.kind == RecordKind.CHANGE and rec.subject in firms:
                 extra[rec.subject].add(rec.id)
-    return {f: ("batch" if f in mine else row, fids | extra[f]) for f, (row, fids) in raw.items()}
+    return {f: ("batch" if f in mine else row, fids | extra[f] if f in extra else fids) for f, (row, fids) in raw.items()}
 
 
 def _add_pending(batch: Batch, firms: set[str], changes: dict[str, list[Any]]) -> None:
@@ -90,38 +94,55 @@ def _derive_firms(plan: DerivePlan, firms: Iterable[str], parties: dict[str, Any
         plan.links[firm] = [link for lks in links.values() for link in lks]
 
 
-def plan_derive(reads: Any, batch: Batch) -> DerivePlan:
-    """Derive the batch's chains from committed facts and the batch (no lock needed)."""
+def _to_write(plan: DerivePlan, batch: Batch) -> tuple[list[Any], list[Any]]:
+    """The people to put (those the batch does not describe itself) and the derived links."""
+    known = {p.key for p in batch.parties}
+    people: list[Any] = []
+    derived: list[Any] = []
+    for firm in sorted(plan.firms):
+        people.extend(p for p in plan.people[firm] if p.key not in known)
+        derived.extend(plan.links[firm])
+    return people, derived
+
+
+def plan_derive(reads: Any, batch: Batch, prepare: Callable[[str, list[Any], list[Any]], Any] | None = None
+                ) -> DerivePlan:
+    """Derive the batch's chains from committed facts and the batch (no lock needed).
+
+    ``prepare(origin, people, links)``: turns what the plan writes into the store's rows, so
+    that the transaction only stores them (the embedded store's ``prepare_derived``)."""
     firms = set(batch.chain_firms)
+    mine = _in_batch(batch, firms)
     # stamps first, inputs second: a commit by another worker in between can only make the
     # plan look stale under the lock (derived again there), never make a stale plan look fresh.
     # The two reads overlap (change records), but both happen before the lock is taken.
-    plan = DerivePlan(firms, _stamps(reads, batch, firms, pending=True), {}, {})
-    parties, changes = _derive_inputs(reads, batch, firms)
+    plan = DerivePlan(firms, _stamps(reads, batch, firms, mine, pending=True), {}, {}, mine)
+    parties, changes = _derive_inputs(reads, firms, mine)
     # the batch's own change records are not committed yet: the derivation must see them
     _add_pending(batch, firms, changes)
     _derive_firms(plan, firms, parties, changes)
+    if prepare is not None:
+        plan.prepared = prepare(DERIVED, *_to_write(plan, batch))
     return plan
 
 
 def apply_derive(w: Writer, batch: Batch, plan: DerivePlan | None = None) -> None:
     """Re-derive representative and address links of the batch's firms from the store's
     facts (read inside this batch's transaction), reusing ``plan`` where its inputs still hold."""
-    firms = set(batch.chain_firms)
     if plan is None:
-        plan = DerivePlan(firms, {}, {}, {})
+        firms = set(batch.chain_firms)
+        plan = DerivePlan(firms, {}, {}, {}, _in_batch(batch, firms))
         stale = firms
     else:
-        now = _stamps(w, batch, firms, pending=False)
-        stale = {f for f in firms if plan.stamps.get(f) != now[f]}
+        now = _stamps(w, batch, plan.firms, plan.mine, pending=False)
+        stale = {f for f in plan.firms if plan.stamps.get(f) != now[f]}
+    store_rows = getattr(w, "put_prepared_derived", None)
+    if not stale and plan.prepared is not None and store_rows is not None:
+        store_rows(plan.firms, DERIVED, plan.prepared)  # the plan holds: only SQLite works under the lock
+        return
     if stale:
-        parties, changes = _derive_inputs(w, batch, stale)
+        parties, changes = _derive_inputs(w, stale, plan.mine)
         _derive_firms(plan, stale, parties, changes)
-    known = {p.key for p in batch.parties}
-    people: list[Any] = []
-    derived: list[Any] = []
-    for firm in sorted(firms):
-        people.extend(p for p in plan.people[firm] if p.key not in known)
-        derived.extend(plan.links[firm])
+    people, derived = _to_write(plan, batch)
     w.put_parties(people)
-    w.replace_links(firms, DERIVED, derived)
+    w.replace_links(plan.firms, DERIVED, derived)

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -411,7 +412,11 @@ def _flush(
     prepared = prepare(run_id, parties=parties, names=names, links=links, records=batch.records,
                        observations=batch.observations, rejections=rejections) if prepare else None
     committed = getattr(store, "committed_reads", None)
-    plan = plan_derive(committed(), batch) if committed is not None and batch.chain_firms else None
+    plan = None
+    if committed is not None and batch.chain_firms:
+        prepare_derived = getattr(store, "prepare_derived", None)
+        plan = plan_derive(committed(), batch,
+                           partial(prepare_derived, run_id) if prepare_derived is not None else None)
     with store.writer(run_id) as w:
         if prepared is not None:
             w.put_prepared(prepared)  # type: ignore[attr-defined]  # the embedded writer's

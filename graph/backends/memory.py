@@ -34,12 +34,14 @@ from graph.backends.sqlite_rows import (
     UPSERT_LINK,
     UPSERT_NAME,
     UPSERT_PARTY,
+    PreparedDerived,
     PreparedFacts,
     link_rows,
     name_rows,
     observation_rows,
     party_rows,
     placeholder,
+    prepare_derived,
     prepare_facts,
     record_rows,
     rejection_rows,
@@ -395,6 +397,11 @@ class EmbeddedStore:
         with ``writer.put_prepared``. Keywords as :func:`~graph.backends.sqlite_rows.prepare_facts`."""
         return prepare_facts(self._prepared_src(run_id), run_id, **facts)
 
+    def prepare_derived(self, run_id: str, origin: str, people: list[Party], links: list[Link]) -> PreparedDerived:
+        """Rows for a batch's derived people and for links derived from ``origin``, built
+        before the write lock is taken; stored with ``writer.put_prepared_derived``."""
+        return prepare_derived(self._prepared_src(run_id), origin, people, links)
+
     def _prepared_src(self, run_id: str) -> Any:
         ids = self._source_ids
 
@@ -601,6 +608,21 @@ class EmbeddedWriter:
 
         Links that stay the same keep their row (no churn when re-deriving changes nothing)."""
         new = {link.id: link for link in links}
+        old = self._drop_derived_except(parties, origin, new)
+        self.put_links([link for fid, link in new.items() if fid not in old], origin=origin)
+
+    def put_prepared_derived(self, parties: Iterable[str], origin: str, prepared: PreparedDerived) -> None:
+        """Store rows made by :meth:`EmbeddedStore.prepare_derived`: the same effect as
+        ``put_parties`` with the people and ``replace_links(parties, origin, links)``."""
+        self._known.update(prepared.keys)
+        self.conn.executemany(UPSERT_PARTY, prepared.parties)
+        old = self._drop_derived_except(parties, origin, prepared.links)
+        self._store_links([row for fid, row in prepared.links.items() if fid not in old],
+                          [placeholder(k) for k in prepared.endpoints - self._known])
+
+    def _drop_derived_except(self, parties: Iterable[str], origin: str, keep: Any) -> dict[str, int]:
+        """Delete the links derived from ``origin`` touching ``parties`` whose id is not in
+        ``keep``; return every such link found (id → row id), kept or not."""
         keys = list(dict.fromkeys(parties))
         old: dict[str, int] = {}
         for chunk in _chunks(keys, 400):
@@ -613,14 +635,14 @@ class EmbeddedWriter:
                 [*chunk, origin, *chunk, origin],
             ):
                 old[fid] = lid
-        stale = [lid for fid, lid in old.items() if fid not in new]
+        stale = [lid for fid, lid in old.items() if fid not in keep]
         if stale:
             version = self._next_version()
             self.conn.executemany("DELETE FROM links WHERE id = ?", [(lid,) for lid in stale])
             self.conn.executemany(
                 "INSERT INTO link_mutations(version, link, what) VALUES (?, ?, 'delete')", [(version, lid) for lid in stale]
             )
-        self.put_links([link for fid, link in new.items() if fid not in old], origin=origin)
+        return old
 
     def lookup_parties(self, keys: Iterable[str]) -> dict[str, Party]:
         """Read parties as they stand inside this batch (uncommitted writes included)."""
@@ -662,15 +684,16 @@ class EmbeddedWriter:
             marks = ",".join("?" * len(chunk))
             for row in self.conn.execute(f"SELECT {_PARTY_COLS} FROM parties WHERE key IN ({marks})", chunk):
                 rows[row[1]] = row
-        fids: dict[str, set[str]] = {k: set() for k in keys}
+        fids: dict[str, set[str]] = {}  # most firms have no change record: no set made for them
         for chunk in _chunks(keys, 900):
             marks = ",".join("?" * len(chunk))
             for subject, fid in self.conn.execute(
                 f"SELECT subject, fid FROM records WHERE +kind = ? AND subject IN ({marks})",  # see lookup_records
                 [RecordKind.CHANGE.value, *chunk],
             ):
-                fids[subject].add(fid)
-        return {k: (rows.get(k), frozenset(fids[k])) for k in keys}
+                fids.setdefault(subject, set()).add(fid)
+        none: frozenset[str] = frozenset()
+        return {k: (rows.get(k), frozenset(fids[k]) if k in fids else none) for k in keys}
 
     def close_link(self, link_id: str, end: dt.date) -> None:
         """Close a stored link on ``end``."""

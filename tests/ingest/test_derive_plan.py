@@ -1,0 +1,98 @@
+"""Chains planned before the write lock: the rows made in advance are stored when the plan
+still holds, and a firm whose inputs another writer changed meanwhile is derived again."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from graph.backends.memory import EmbeddedStore, open_store
+from graph.identifiers import make_resident_id, make_uscc
+from graph.model import Source
+from ingest.derive_plan import apply_derive, plan_derive
+from ingest.facts import Batch, Row, change, registration
+
+FIRM = make_uscc("9", "1", "110105", "70000001")
+NEW_REP = make_resident_id("110105", dt.date(1980, 2, 2), 12)
+
+
+def _registration(batch: Batch) -> None:
+    registration(Row({"统一社会信用代码": FIRM, "名称": "北京测试科技有限公司", "成立日期": "2015-03-05", "法定代表人": "王建国",
+                      "法定代表人证件号码": NEW_REP, "住所": "北京市朝阳区建国路1号"}, Source("reg.csv", 2, "r")), batch)
+
+
+def _rep_change(batch: Batch) -> None:
+    change(Row({"统一社会信用代码": FIRM, "变更事项": "法定代表人变更", "变更前内容": "李旧", "变更后内容": "王建国",
+                "变更日期": "2020-06-01"}, Source("chg.csv", 2, "r")), batch)
+
+
+def _put(w: Any, batch: Batch) -> None:
+    w.put_parties(batch.parties)
+    w.put_names(batch.names)
+    w.put_links(batch.links)
+    w.put_records(batch.records)
+
+
+def _derived(path: Path) -> set[tuple[Any, ...]]:
+    conn = sqlite3.connect(path)
+    try:
+        return set(conn.execute("""SELECT l.fid, l.kind, a.key, b.key, l.start, l.end FROM links l
+                                   JOIN parties a ON a.id = l.src JOIN parties b ON b.id = l.dst WHERE l.origin != ''"""))
+    finally:
+        conn.close()
+
+
+def _load(store: EmbeddedStore, *, planned: bool, change_meanwhile: bool, spy: list[str]) -> None:
+    """A registration batch whose chains are planned before the lock; another writer may
+    commit a change record of the firm between the plan and the batch's transaction."""
+    batch = Batch()
+    _registration(batch)
+    plan = plan_derive(store.committed_reads(), batch, partial(store.prepare_derived, "r")) if planned else None
+    if change_meanwhile:
+        other = Batch()
+        _rep_change(other)
+        with store.writer("r") as w:
+            _put(w, other)
+    with store.writer("r") as w:
+        _put(w, batch)
+        original = w.put_prepared_derived
+
+        def watched(*args: Any) -> None:
+            spy.append("prepared rows")
+            original(*args)
+
+        w.put_prepared_derived = watched  # type: ignore[method-assign]
+        apply_derive(w, batch, plan)
+
+
+def test_a_plan_that_holds_stores_its_prepared_rows(tmp_path: Path) -> None:
+    planned, under_lock = open_store(tmp_path / "a.sqlite"), open_store(tmp_path / "b.sqlite")
+    used: list[str] = []
+    _load(planned, planned=True, change_meanwhile=False, spy=used)
+    _load(under_lock, planned=False, change_meanwhile=False, spy=[])
+    planned.close()
+    under_lock.close()
+    assert used == ["prepared rows"]
+    got = _derived(tmp_path / "a.sqlite")
+    assert got == _derived(tmp_path / "b.sqlite")
+    assert {row[1] for row in got} == {"legal_representative", "shared_address"}
+
+
+def test_a_firm_changed_meanwhile_is_derived_again(tmp_path: Path) -> None:
+    planned, under_lock = open_store(tmp_path / "a.sqlite"), open_store(tmp_path / "b.sqlite")
+    used: list[str] = []
+    _load(planned, planned=True, change_meanwhile=True, spy=used)
+    _load(under_lock, planned=False, change_meanwhile=True, spy=[])
+    planned.close()
+    under_lock.close()
+    assert used == []  # stale: the rows made before the lock were not stored
+    got = _derived(tmp_path / "a.sqlite")
+    assert got == _derived(tmp_path / "b.sqlite")
+    # the change record committed meanwhile is in the chain: 李旧 until 2020-06-01, then 王建国
+    reps = sorted((row[4], row[5]) for row in got if row[1] == "legal_representative")
+    assert reps == [(dt.date(2015, 3, 5).toordinal(), dt.date(2020, 6, 1).toordinal()),
+                    (dt.date(2020, 6, 1).toordinal(), None)]
+
