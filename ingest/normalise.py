@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache, lru_cache
 
-from graph.textkey import translate_guard, ts_table
+from graph.textkey import exact_guard, translate_guard, ts_table
 
 __all__ = [
     "OrgNameParts",
@@ -93,7 +93,8 @@ _PERSON_KEY_TABLE: dict[int, str | None] = {
 # translating it anyway costs ~0.1 µs a character (see graph.textkey.translate_guard).
 _TS_GUARD = translate_guard(_TS)
 _CLEAN_GUARD = translate_guard(_CLEAN_TABLE)
-_TRADITIONAL_GUARD = translate_guard(k for k in _TS if k not in _AMBIGUOUS_TS)
+# a decision, not a shortcut: a false alarm (any character beyond the BMP) would simplify 於 in 於𐀀
+_is_traditional = exact_guard(k for k in _TS if k not in _AMBIGUOUS_TS)
 _NAME_KEY_GUARD = translate_guard(_NAME_KEY_TABLE)
 _PERSON_KEY_GUARD = translate_guard(_PERSON_KEY_TABLE)
 
@@ -138,7 +139,7 @@ def _clean_once(s: str) -> str:
 
 def _clean_table(text: str) -> dict[int, str | None]:
     """The whole table for traditional text; for simplified text, the one keeping 乾, 於 … as written."""
-    return _CLEAN_TABLE if _TRADITIONAL_GUARD.search(text) else _CLEAN_KEEP_TABLE
+    return _CLEAN_TABLE if _is_traditional(text) else _CLEAN_KEEP_TABLE
 
 
 def _renormalise(text: str, step: Callable[[str], str]) -> str:

@@ -736,6 +736,7 @@ def test_translate_guards_find_every_character_their_table_maps(table: str) -> N
 @given(odd_text)
 @example("鑫源\u200b商贸")
 @example("e\u200b\u0301")
+@example("於\U00010000")  # a character beyond the BMP does not make 於 traditional
 def test_clean_text_matches_reference(text: str) -> None:
     assert clean_text(text) == _plain_clean_text(text)
 
