@@ -173,15 +173,17 @@ class PreparedFacts:
 def prepare_facts(
     src_of: SrcOf, run_id: str, *, parties: Iterable[Party] = (), names: Iterable[NameFact] = (),
     links: Iterable[Link] = (), records: Iterable[Record] = (), observations: Iterable[CodeObservation] = (),
-    rejections: Iterable[Rejection] = (),
+    rejections: Iterable[Rejection] = (), stored: Iterable[str] = (),
 ) -> PreparedFacts:
-    """Build every parameter row of a batch (no database access but ``src_of``)."""
+    """Build every parameter row of a batch (no database access but ``src_of``).
+
+    ``stored``: party keys known to be in the store already (no placeholder is made for them)."""
     parties = list(parties)
     out = PreparedFacts(keys={p.key for p in parties})
     out.parties = party_rows(parties, src_of)
     out.names = name_rows(names, src_of)
     out.links, endpoints = link_rows(links, "", src_of)
-    out.placeholders = [placeholder(k) for k in sorted(endpoints - out.keys)]
+    out.placeholders = [placeholder(k) for k in sorted(endpoints - out.keys - set(stored))]
     out.records = record_rows(records, src_of)
     out.observations = observation_rows(observations, src_of)
     out.rejections = rejection_rows(rejections, run_id)

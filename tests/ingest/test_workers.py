@@ -124,3 +124,38 @@ def test_collect_young_frees_a_batch_cycle_with_automatic_collection_off():
     finally:
         if was:
             gc.enable()
+
+
+def test_a_worker_remembers_mentions_across_its_tasks(tmp_path, monkeypatch):
+    """A person named in two files a worker takes one after the other is written by the
+    first task only: what a task wrote is remembered for the rest of the run, not per
+    opening of the store (every task opens its own)."""
+    header = "统一社会信用代码,姓名,证件号码,职务,任职日期\n"
+    person = "王建国,110105198002020013"
+    (tmp_path / "a.csv").write_text(header + f"9111010570000001X6,{person},董事,2015-03-05\n", encoding="utf-8")
+    (tmp_path / "b.csv").write_text(header + f"911101057000000286,{person},监事,2016-04-06\n", encoding="utf-8")
+    db = str(tmp_path / "s.sqlite")
+    store = open_store(db)
+    run = store.start_run("t")
+    store.close()
+    skipped: list[set[str]] = []
+    real = pipeline._not_yet_put
+
+    def watched(token, parties):
+        out, fresh, stored = real(token, parties)
+        skipped.append(stored)
+        return out, fresh, stored
+
+    monkeypatch.setattr(pipeline, "_not_yet_put", watched)
+    frozen = gc.isenabled()
+    try:
+        for name in ("a.csv", "b.csv"):
+            done = pipeline._worker_ingest(
+                (db, str(tmp_path / name), "officers", None, run, 100, False, False, None, 0, None, None, None))
+            assert done.status == "loaded" and done.loaded == 1
+    finally:  # a worker freezes what it holds and turns automatic collection off
+        gc.unfreeze()
+        if frozen:
+            gc.enable()
+    assert skipped == [set(), {"per:110105198002020013"}]
+    assert len(stored_facts(tmp_path / "s.sqlite")["links"]) == 2
