@@ -1,4 +1,4 @@
-"""Progress bars on stderr for long ingest steps (files, the chains derived at the end)."""
+"""Progress bars on stderr for the files of an ingest."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ class _NoBar:
         pass
 
 
-def progress_bar(enabled: bool, total: int | None, name: str, *, unit: str = "行") -> Any:
-    """A tqdm bar named ``name`` counting ``total`` units, or a silent stand-in when not ``enabled``."""
+def progress_bar(enabled: bool, total: int | None, name: str) -> Any:
+    """A tqdm bar named ``name`` counting ``total`` rows, or a silent stand-in when not ``enabled``."""
     if not enabled:
         return _NoBar()
     from tqdm import tqdm
 
-    return tqdm(total=total, unit=unit, unit_scale=True, desc=name[:28], file=sys.stderr, mininterval=0.5, leave=True)
+    return tqdm(total=total, unit="行", unit_scale=True, desc=name[:28], file=sys.stderr, mininterval=0.5, leave=True)

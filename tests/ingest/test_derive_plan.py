@@ -68,31 +68,30 @@ def _load(store: EmbeddedStore, *, planned: bool, change_meanwhile: bool, spy: l
         apply_derive(w, batch, plan)
 
 
-def test_a_plan_that_holds_stores_its_prepared_rows(tmp_path: Path) -> None:
+def _planned_and_under_lock(tmp_path: Path, *, change_meanwhile: bool) -> tuple[list[str], set[tuple[Any, ...]]]:
+    """Load the batch twice, with a plan and without one (derived under the lock); return
+    what the planned load stored its chains with, and the derived links of both (equal)."""
     planned, under_lock = open_store(tmp_path / "a.sqlite"), open_store(tmp_path / "b.sqlite")
     used: list[str] = []
-    _load(planned, planned=True, change_meanwhile=False, spy=used)
-    _load(under_lock, planned=False, change_meanwhile=False, spy=[])
+    _load(planned, planned=True, change_meanwhile=change_meanwhile, spy=used)
+    _load(under_lock, planned=False, change_meanwhile=change_meanwhile, spy=[])
     planned.close()
     under_lock.close()
-    assert used == ["prepared rows"]
     got = _derived(tmp_path / "a.sqlite")
     assert got == _derived(tmp_path / "b.sqlite")
+    return used, got
+
+
+def test_a_plan_that_holds_stores_its_prepared_rows(tmp_path: Path) -> None:
+    used, got = _planned_and_under_lock(tmp_path, change_meanwhile=False)
+    assert used == ["prepared rows"]
     assert {row[1] for row in got} == {"legal_representative", "shared_address"}
 
 
 def test_a_firm_changed_meanwhile_is_derived_again(tmp_path: Path) -> None:
-    planned, under_lock = open_store(tmp_path / "a.sqlite"), open_store(tmp_path / "b.sqlite")
-    used: list[str] = []
-    _load(planned, planned=True, change_meanwhile=True, spy=used)
-    _load(under_lock, planned=False, change_meanwhile=True, spy=[])
-    planned.close()
-    under_lock.close()
+    used, got = _planned_and_under_lock(tmp_path, change_meanwhile=True)
     assert used == []  # stale: the rows made before the lock were not stored
-    got = _derived(tmp_path / "a.sqlite")
-    assert got == _derived(tmp_path / "b.sqlite")
     # the change record committed meanwhile is in the chain: 李旧 until 2020-06-01, then 王建国
     reps = sorted((row[4], row[5]) for row in got if row[1] == "legal_representative")
     assert reps == [(dt.date(2015, 3, 5).toordinal(), dt.date(2020, 6, 1).toordinal()),
                     (dt.date(2020, 6, 1).toordinal(), None)]
-
