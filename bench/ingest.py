@@ -48,6 +48,7 @@ store.close()
 print(json.dumps({{"rows": summary.rows, "loaded": summary.loaded, "rejected": summary.rejected, "seconds": seconds,
                   "cpu_seconds": cpu_seconds,
                   "files": [[f.path.rsplit('/', 1)[-1], f.rows, f.seconds] for f in summary.files],
+                  "lock": [sum(f.lock_waited for f in summary.files), sum(f.lock_held for f in summary.files)],
                   "peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
                   # the worker processes are gone by now: their largest peak is the children's figure
                   "peak_rss_workers": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024, "counts": counts}}))
@@ -115,6 +116,11 @@ def main() -> None:
           f"({ing['cpu_seconds'] / ing['seconds']:.2f} of {cores} cores busy): "
           f"{ing['cpu_seconds'] / ing['rows'] * 1e6:.0f} µs of CPU per row; 50,000 rows/s on {cores} cores allows "
           f"{cores / 50_000 * 1e6:.0f}")
+    # whether the write lock or CPU bounds the load: workers that mostly wait for their turn
+    # are bound by the lock; if they rarely wait, only less CPU per row makes it faster
+    waited, held = ing["lock"]
+    print(f"write lock            held {held:.1f} s, waited for {waited:.1f} s (all workers' batches, over "
+          f"{ing['seconds']:.1f} s of wall time)")
     print(f"loaded / rejected     {ing['loaded']:,} / {ing['rejected']:,}")
     truth = json.loads((data / "ground_truth.json").read_text(encoding="utf-8"))["ugly"]
     expected = sum(truth["expected_loaded_rows"].values()), sum(truth["expected_rejected_rows"].values())

@@ -55,11 +55,12 @@ def exact_guard(mapped: Iterable[int]) -> Callable[[str], bool]:
     :func:`translate_guard`; the rare text with characters beyond the BMP is looked at
     character by character (listing those in the class made every search ~50 times slower)."""
     codes = set(mapped)
-    bmp = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(codes) if c <= 0xFFFF) + "]")
+    narrow = "".join(re.escape(chr(c)) for c in sorted(codes) if c <= 0xFFFF)
+    bmp = re.compile(f"[{narrow}]") if narrow else None
     wide = frozenset(c for c in codes if c > 0xFFFF)
 
     def found(text: str) -> bool:
-        if bmp.search(text):
+        if bmp is not None and bmp.search(text):
             return True
         return bool(wide) and _BEYOND_BMP.search(text) is not None and any(ord(ch) in wide for ch in text)
 

@@ -18,9 +18,11 @@ import datetime as dt
 import os
 import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -293,6 +295,19 @@ def read_mmap_bytes() -> int:
     return 0 if os.environ.get(MMAP_SETTING, "").strip() in ("0", "off", "false", "no") else READ_MMAP_BYTES
 
 
+@dataclass(slots=True)
+class WriteTime:
+    """Seconds the write batches (:meth:`EmbeddedStore.writer`) of one opening of the store
+    waited for their turn (behind other processes' batches, or this process's other threads)
+    and then held it, from ``BEGIN`` to the end of the commit. Other uses of the turn (source
+    ids, index builds) are not counted. An ingest reports both per file; in an ingest worker
+    (one thread) they are that file's own batches: a load whose workers mostly wait is bound
+    by the write lock, one whose workers rarely do, by CPU."""
+
+    waited: float = 0.0
+    held: float = 0.0
+
+
 class EmbeddedStore:
     """SQLite file + :class:`LinkIndex`: the embedded GraphStore."""
 
@@ -329,8 +344,10 @@ class EmbeddedStore:
         self._local = threading.local()
         self.index = LinkIndex()
         self._index_version = -1
-        # names this opening of the store: callers may cache "already written" facts by it
+        # callers may cache "already written" facts by it: by default it names this opening of
+        # the store; an ingest worker sets one for its whole run (ingest.pipeline._worker_ingest)
         self.cache_token = uuid.uuid4().hex
+        self.write_time = WriteTime()  # this opening's batches: waiting for the writers' turn, holding it
 
     # -- connections -------------------------------------------------------------------
     def _read_conn(self) -> Any:
@@ -378,19 +395,25 @@ class EmbeddedStore:
     @contextmanager
     def writer(self, run_id: str | None = None) -> Iterator[EmbeddedWriter]:
         """Open one atomic batch; committed on exit, rolled back on error."""
+        asked = time.perf_counter()
         with self._write_lock, self._turn.held():
+            got = time.perf_counter()
+            self.write_time.waited += got - asked
             conn = self._write_conn
-            conn.execute("BEGIN IMMEDIATE")
-            w = EmbeddedWriter(conn, run_id or "")
             try:
-                yield w
-                index_new_names(conn)
-                conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'version'")
-                conn.execute("COMMIT")
-                self._commits += 1
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+                conn.execute("BEGIN IMMEDIATE")
+                w = EmbeddedWriter(conn, run_id or "")
+                try:
+                    yield w
+                    index_new_names(conn)
+                    conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'version'")
+                    conn.execute("COMMIT")
+                    self._commits += 1
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+            finally:
+                self.write_time.held += time.perf_counter() - got
 
     def prepare(self, run_id: str, **facts: Any) -> PreparedFacts:
         """Turn a batch's facts into parameter rows before taking the write lock; store them
@@ -617,8 +640,9 @@ class EmbeddedWriter:
         self._known.update(prepared.keys)
         self.conn.executemany(UPSERT_PARTY, prepared.parties)
         old = self._drop_derived_except(parties, origin, prepared.links)
-        self._store_links([row for fid, row in prepared.links.items() if fid not in old],
-                          [placeholder(k) for k in prepared.endpoints - self._known])
+        rows = [row for fid, row in prepared.links.items() if fid not in old]
+        ends = {row[2] for row in rows} | {row[3] for row in rows}  # the rows' source and target keys
+        self._store_links(rows, [placeholder(k) for k in ends - self._known])
 
     def _drop_derived_except(self, parties: Iterable[str], origin: str, keep: Any) -> dict[str, int]:
         """Delete the links derived from ``origin`` touching ``parties`` whose id is not in

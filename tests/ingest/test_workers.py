@@ -71,6 +71,7 @@ def test_two_workers_store_what_one_process_stores(demo, tmp_path, monkeypatch):
     two.close()
     assert not summary.failed
     assert [f for f in summary.files if f.rows > 1000], "no file was shared: the ranges were not exercised"
+    assert sum(f.lock_held for f in summary.files) > 0 and all(f.lock_held >= 0 for f in summary.files)
     expected, got = stored_facts(tmp_path / "one.sqlite"), stored_facts(tmp_path / "two.sqlite")
     assert all(expected[t] for t in ("parties", "names", "links", "records", "aliases", "code_observations"))
     for table in _FACTS:
