@@ -6,7 +6,7 @@ import datetime as dt
 import itertools
 
 from graph.identifiers import make_resident_id, make_uscc
-from graph.model import Link, LinkKind, Party, PartyKind, Record, RecordKind, Source
+from graph.model import Flag, Link, LinkKind, Party, PartyKind, Record, RecordKind, Source
 from graph.store import fact_id
 
 _counter = itertools.count(1)
@@ -43,6 +43,16 @@ def person(name: str, number: str | None = None) -> Party:
     """A natural person."""
     number = number or resident_id()
     return Party(key=f"per:{number}", kind=PartyKind.PERSON, name=name, code=number, source=SRC)
+
+
+def namesakes(kind_a: LinkKind, kind_b: LinkKind) -> tuple[list[Party], list[Link]]:
+    """Two firms; 张伟 with a full ID holds a ``kind_a`` role in the first, and a name-only 张伟
+    (unresolved, the alias case) a ``kind_b`` role in the second. Returns the parties
+    (firm a, firm b, person, name-only) and the two links."""
+    a, b = firm("郑州市鑫源商贸有限公司"), firm("洛阳市宏达建筑工程有限公司")
+    p = person("张伟")
+    u = Party("unr:zhang-wei-in-b", PartyKind.UNRESOLVED, "张伟", flags=frozenset({Flag.NAME_ONLY}))
+    return [a, b, p, u], [link(kind_a, p, a, "2015-03-01"), link(kind_b, u, b, "2018-01-01")]
 
 
 def link(kind: LinkKind, src: Party | str, dst: Party | str, start: str | None = None, end: str | None = None,

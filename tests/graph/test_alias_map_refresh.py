@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from graph.backends.memory import open_store
 from graph.model import Alias, Flag, LinkKind, Party, PartyKind
-from tests.factories import firm, link, list_entry, person
+from tests.factories import firm, link, list_entry, namesakes, person
 
 _ALIAS_JOIN = "FROM aliases a JOIN parties u"
 
@@ -17,12 +17,11 @@ def _linked_firms(store, key):
 
 def test_alias_map_is_read_again_only_when_it_can_have_changed(tmp_path):
     store = open_store(tmp_path / "s.sqlite")
-    a, b = firm("郑州市鑫源商贸有限公司"), firm("洛阳市宏达建筑工程有限公司")
-    p = person("张伟")
-    u = Party("unr:zhang-wei-in-b", PartyKind.UNRESOLVED, "张伟", flags=frozenset({Flag.NAME_ONLY}))
+    parties, links = namesakes(LinkKind.SHAREHOLDER, LinkKind.SHAREHOLDER)
+    a, b, p, u = parties
     with store.writer() as w:
-        w.put_parties([a, b, p, u])
-        w.put_links([link(LinkKind.SHAREHOLDER, p, a, "2015-01-01"), link(LinkKind.SHAREHOLDER, u, b, "2018-01-01")])
+        w.put_parties(parties)
+        w.put_links(links)
     assert _linked_firms(store, p.key) == {a.key}
 
     joins: list[str] = []

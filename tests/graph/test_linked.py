@@ -4,7 +4,7 @@ parties as one ``links`` call per key would, aliases followed on both ends, on e
 from __future__ import annotations
 
 from graph.model import Alias, Flag, LinkKind, Party, PartyKind
-from tests.factories import firm, link, person
+from tests.factories import firm, link, namesakes, person
 
 
 def test_linked_agrees_with_links(store):
@@ -32,12 +32,11 @@ def test_linked_agrees_with_links(store):
 
 
 def test_linked_as_stored_follows_no_alias(store):
-    a, b = firm("郑州市鑫源商贸有限公司"), firm("洛阳市宏达建筑工程有限公司")
-    p = person("张伟")
-    u = Party("unr:zhang-wei-in-b", PartyKind.UNRESOLVED, "张伟", flags=frozenset({Flag.NAME_ONLY}))
+    parties, links = namesakes(LinkKind.DIRECTOR, LinkKind.SUPERVISOR)
+    a, b, p, u = parties
     with store.writer() as w:
-        w.put_parties([a, b, p, u])
-        w.put_links([link(LinkKind.DIRECTOR, p, a, "2015-03-01"), link(LinkKind.SUPERVISOR, u, b, "2018-01-01")])
+        w.put_parties(parties)
+        w.put_links(links)
         w.put_aliases([Alias(u.key, p.key, "test")])
     view = store.view()
     keys = [a.key, b.key, p.key, u.key, "org:nobody"]
