@@ -1,6 +1,6 @@
 """Domain values of the credit graph: parties, links, records, provenance.
 
-Everything the store holds is one of these frozen values. Each carries a validity
+Everything the store holds is one of these immutable values (:func:`fact_value`). Each carries a validity
 interval (``start``/``end``, either may be unknown) and a :class:`Source` saying which
 file, row and ingest run it came from. Conclusions (who is punished, warnings,
 relocation cases) are computed from these facts by ``queries/`` and never stored here.
@@ -19,7 +19,21 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar, dataclass_transform
+
+_T = TypeVar("_T")
+
+
+@dataclass_transform(frozen_default=True, field_specifiers=(field,))
+def fact_value(cls: type[_T]) -> type[_T]:
+    """A value class of the graph: a slotted dataclass, compared and hashed by its fields.
+
+    Frozen for the type checker (mypy rejects an assignment to a field), not at run time: a
+    frozen dataclass sets every field through ``object.__setattr__``, which made a Party cost
+    3.6 µs to build instead of 0.8, and an ingest builds millions of them (9% of its CPU at
+    100k firms). Nothing assigns to a fact after it is made; mypy, which the lint runs over
+    every package, keeps it so."""
+    return dataclass(slots=True, unsafe_hash=True)(cls)
 
 
 class PartyKind(StrEnum):
@@ -101,7 +115,7 @@ class Flag(StrEnum):
     NAME_ONLY = "name_only"
 
 
-@dataclass(frozen=True, slots=True)
+@fact_value
 class Source:
     """Where a fact came from: file (as named at ingest), 1-based data row, ingest run."""
 
@@ -110,7 +124,7 @@ class Source:
     run: str
 
 
-@dataclass(frozen=True, slots=True)
+@fact_value
 class Party:
     """A node: organisation, person, unresolved party or shared contact."""
 
@@ -127,7 +141,7 @@ class Party:
     source: Source | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@fact_value
 class NameFact:
     """A name a party carried during an interval (names change; history is kept)."""
 
@@ -138,7 +152,7 @@ class NameFact:
     source: Source | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@fact_value
 class Link:
     """An edge ``src -> dst`` of one kind, valid from ``start`` until ``end`` (exclusive)."""
 
@@ -159,7 +173,7 @@ class Link:
         return interval_contains(self.start, self.end, as_of)
 
 
-@dataclass(frozen=True, slots=True)
+@fact_value
 class Record:
     """A record about a subject: list entry, penalty, court entry, change, repair, objection.
 
@@ -183,7 +197,7 @@ class Record:
         return interval_contains(self.start, self.end, as_of)
 
 
-@dataclass(frozen=True, slots=True)
+@fact_value
 class Rejection:
     """A row (or cell) that could not be used, and why."""
 
@@ -195,7 +209,7 @@ class Rejection:
     run: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@fact_value
 class CodeObservation:
     """An identifier as it appeared in a file, kept for the quality report."""
 
@@ -207,7 +221,7 @@ class CodeObservation:
     source: Source | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@fact_value
 class Alias:
     """An unresolved party found to be a known party (masked ID or name-only resolution)."""
 
