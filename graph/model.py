@@ -1,8 +1,9 @@
 """Domain values of the credit graph: parties, links, records, provenance.
 
-Everything the store holds is one of these immutable values (:func:`fact_value`). Each carries a validity
-interval (``start``/``end``, either may be unknown) and a :class:`Source` saying which
-file, row and ingest run it came from. Conclusions (who is punished, warnings,
+Everything the store holds is one of these immutable values (read-only for the type
+checker, see :mod:`graph.value_class`). Each carries a validity interval
+(``start``/``end``, either may be unknown) and a :class:`Source` saying which file, row and
+ingest run it came from. Conclusions (who is punished, warnings,
 relocation cases) are computed from these facts by ``queries/`` and never stored here.
 
 Keys are strings with a short prefix so that an organisation code and a resident ID can
@@ -19,21 +20,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, TypeVar, dataclass_transform
+from typing import Any
 
-_T = TypeVar("_T")
-
-
-@dataclass_transform(frozen_default=True, field_specifiers=(field,))
-def fact_value(cls: type[_T]) -> type[_T]:
-    """A value class of the graph: a slotted dataclass, compared and hashed by its fields.
-
-    Frozen for the type checker (mypy rejects an assignment to a field), not at run time: a
-    frozen dataclass sets every field through ``object.__setattr__``, which made a Party cost
-    3.6 µs to build instead of 0.8, and an ingest builds millions of them (9% of its CPU at
-    100k firms). Nothing assigns to a fact after it is made; mypy, which the lint runs over
-    every package, keeps it so."""
-    return dataclass(slots=True, unsafe_hash=True)(cls)
+from graph.value_class import value_class
 
 
 class PartyKind(StrEnum):
@@ -115,7 +104,7 @@ class Flag(StrEnum):
     NAME_ONLY = "name_only"
 
 
-@fact_value
+@value_class
 class Source:
     """Where a fact came from: file (as named at ingest), 1-based data row, ingest run."""
 
@@ -124,7 +113,7 @@ class Source:
     run: str
 
 
-@fact_value
+@value_class
 class Party:
     """A node: organisation, person, unresolved party or shared contact."""
 
@@ -141,7 +130,7 @@ class Party:
     source: Source | None = None
 
 
-@fact_value
+@value_class
 class NameFact:
     """A name a party carried during an interval (names change; history is kept)."""
 
@@ -152,7 +141,7 @@ class NameFact:
     source: Source | None = None
 
 
-@fact_value
+@value_class
 class Link:
     """An edge ``src -> dst`` of one kind, valid from ``start`` until ``end`` (exclusive)."""
 
@@ -173,7 +162,7 @@ class Link:
         return interval_contains(self.start, self.end, as_of)
 
 
-@fact_value
+@value_class
 class Record:
     """A record about a subject: list entry, penalty, court entry, change, repair, objection.
 
@@ -197,7 +186,7 @@ class Record:
         return interval_contains(self.start, self.end, as_of)
 
 
-@fact_value
+@value_class
 class Rejection:
     """A row (or cell) that could not be used, and why."""
 
@@ -209,7 +198,7 @@ class Rejection:
     run: str = ""
 
 
-@fact_value
+@value_class
 class CodeObservation:
     """An identifier as it appeared in a file, kept for the quality report."""
 
@@ -221,7 +210,7 @@ class CodeObservation:
     source: Source | None = None
 
 
-@fact_value
+@value_class
 class Alias:
     """An unresolved party found to be a known party (masked ID or name-only resolution)."""
 
