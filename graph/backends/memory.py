@@ -641,8 +641,8 @@ class EmbeddedWriter:
         self.conn.executemany(UPSERT_PARTY, prepared.parties)
         old = self._drop_derived_except(parties, origin, prepared.links)
         rows = [row for fid, row in prepared.links.items() if fid not in old]
-        ends = {row[2] for row in rows} | {row[3] for row in rows}  # the rows' source and target keys
-        self._store_links(rows, [placeholder(k) for k in ends - self._known])
+        # the ends of links already stored (in ``old``) exist: a placeholder for one is ignored
+        self._store_links(rows, [placeholder(k) for k in prepared.ends - self._known])
 
     def _drop_derived_except(self, parties: Iterable[str], origin: str, keep: Any) -> dict[str, int]:
         """Delete the links derived from ``origin`` touching ``parties`` whose id is not in

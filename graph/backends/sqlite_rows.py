@@ -197,9 +197,10 @@ class PreparedDerived:
     parties: list[tuple[Any, ...]]
     keys: set[str]  # party keys the rows put
     links: dict[str, tuple[Any, ...]]  # by link id
+    ends: set[str]  # every endpoint key the links name (placeholders for those the store lacks)
 
 
 def prepare_derived(src_of: SrcOf, origin: str, parties: list[Party], links: list[Link]) -> PreparedDerived:
     """Rows for derived people and for links derived from ``origin`` (no database access but ``src_of``)."""
-    rows, _ = link_rows(links, origin, src_of)
-    return PreparedDerived(party_rows(parties, src_of), {p.key for p in parties}, {r[0]: r for r in rows})
+    rows, ends = link_rows(links, origin, src_of)
+    return PreparedDerived(party_rows(parties, src_of), {p.key for p in parties}, {r[0]: r for r in rows}, ends)
