@@ -1,0 +1,164 @@
+"""How fast can a load be while SQLite stores what it stores? The write work's own ceiling.
+
+    .venv/bin/python bench/sqlite_floor.py --firms 100000
+
+SQLite admits one writer at a time, so the time the store's statements take is a floor under
+any load, however fast the Python side becomes. This prints two things:
+
+1. *The driver's floor*: what Python's ``sqlite3`` takes to store one row of the links
+   table's 14 columns with ``executemany``, with no index at all (in memory), and with one
+   unique index on a random 20-character key, as ``links.fid`` is (a WAL file).
+2. *The store's own write work*: the demo set (``bench/out/demo-N``, made as
+   ``bench/ingest.py`` makes it) ingested by one process into a fresh store, with every
+   statement on the write connection timed: count, seconds and µs per row by statement, the
+   sum, and the rows/s that sum allows end to end (the file's rows over it). One process, so
+   no statement waits for another worker's commit and every cache stays warm: the sum is
+   the least the write work takes, not what a two-worker load sees.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sqlite3
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+LINK_COLUMNS = "fid, kind, src, dst, start, end, ratio, amount, title, origin, srcfile, row, run, currency"
+LINK_TABLE = """CREATE TABLE links (id INTEGER PRIMARY KEY, fid TEXT NOT NULL, kind TEXT NOT NULL, src INTEGER NOT NULL,
+    dst INTEGER NOT NULL, start INTEGER, end INTEGER, ratio REAL, amount REAL, title TEXT NOT NULL DEFAULT '',
+    origin TEXT NOT NULL DEFAULT '', srcfile INTEGER, row INTEGER, run TEXT, currency TEXT NOT NULL DEFAULT '')"""
+
+
+def _link_like_rows(n: int, seed: int) -> list[tuple[Any, ...]]:
+    """Rows shaped as the store's link rows: a random 20-hex id, two party ids, a date, a title."""
+    rng = random.Random(seed)
+    return [(f"{rng.getrandbits(80):020x}", "director", i, i + 7, 738000 + i % 3000, None, None, None, "董事", "",
+             1, i, "3f2a9c0d1e2b4c5d6e7f8a9b", "") for i in range(n)]
+
+
+def _store_rows(conn: sqlite3.Connection, rows: list[tuple[Any, ...]], batch: int = 20_000) -> float:
+    """µs per row to store ``rows`` in ``links`` with executemany, one transaction per batch."""
+    sql = f"INSERT INTO links({LINK_COLUMNS}) VALUES ({','.join('?' * 14)})"
+    started = time.perf_counter()
+    for k in range(0, len(rows), batch):
+        conn.execute("BEGIN")
+        conn.executemany(sql, rows[k:k + batch])
+        conn.execute("COMMIT")
+    return (time.perf_counter() - started) / len(rows) * 1e6
+
+
+def driver_floor(n: int) -> tuple[float, float]:
+    """(µs per row without any index in memory, µs per row with a unique random key in a WAL file)."""
+    bare = sqlite3.connect(":memory:", isolation_level=None)
+    bare.execute(LINK_TABLE)
+    plain = _store_rows(bare, _link_like_rows(n, 1))
+    bare.close()
+    with tempfile.TemporaryDirectory() as tmp:
+        conn = sqlite3.connect(os.path.join(tmp, "floor.sqlite"), isolation_level=None)
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA cache_size = -262144")
+        conn.execute(LINK_TABLE)
+        conn.execute("CREATE UNIQUE INDEX links_fid ON links(fid)")
+        keyed = _store_rows(conn, _link_like_rows(n, 2))
+        conn.close()
+    return plain, keyed
+
+
+class TimedConnection:
+    """A write connection that times every statement it runs, by the statement's opening words."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        self.seconds: dict[str, float] = defaultdict(float)
+        self.rows: Counter[str] = Counter()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+    @staticmethod
+    def _label(sql: str) -> str:
+        words = " ".join(sql.split())
+        return words[:58]
+
+    def _timed(self, label: str, rows: int, call: Any, *args: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return call(*args)
+        finally:
+            self.seconds[label] += time.perf_counter() - started
+            self.rows[label] += rows
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        return self._timed(self._label(sql), 1, self._conn.execute, sql, *args)
+
+    def executemany(self, sql: str, rows: Any) -> Any:
+        rows = list(rows)
+        return self._timed(self._label(sql), len(rows), self._conn.executemany, sql, rows)
+
+    def executescript(self, script: str) -> Any:
+        return self._timed("script: " + self._label(script), 1, self._conn.executescript, script)
+
+
+def store_write_work(data: Path, db: Path) -> tuple[int, float, TimedConnection]:
+    """Ingest ``data`` in this process into a fresh store at ``db`` whose write connection is
+    timed: (rows, wall seconds, the timed connection)."""
+    from graph.backends.memory import open_store
+    from ingest.pipeline import ingest_paths
+
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(db) + suffix).unlink(missing_ok=True)
+    store = open_store(db)
+    timed = TimedConnection(store._write_conn)
+    store._write_conn = timed  # type: ignore[assignment]  # every write goes through it
+    try:
+        started = time.perf_counter()
+        summary = ingest_paths(store, [data], progress=True, workers=1)
+        seconds = time.perf_counter() - started
+    finally:
+        store._write_conn = timed._conn
+        store.close()
+    return summary.rows, seconds, timed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--firms", type=int, default=100_000)
+    parser.add_argument("--out", default=str(ROOT / "bench" / "out"))
+    parser.add_argument("--rows", type=int, default=300_000, help="rows for the driver's floor")
+    args = parser.parse_args()
+    data = Path(args.out) / f"demo-{args.firms}"
+    if not (data / "ground_truth.json").exists():
+        from ingest.demo import generate
+
+        generate(data, firms=args.firms, progress=True)
+
+    plain, keyed = driver_floor(args.rows)
+    with tempfile.TemporaryDirectory() as tmp:
+        rows, seconds, timed = store_write_work(data, Path(tmp) / "floor.sqlite")
+    total = sum(timed.seconds.values())
+
+    print("\n== what SQLite's own work allows ==")
+    print(f"sqlite {sqlite3.sqlite_version}, Python {sys.version.split()[0]}")
+    print(f"a 14-column row through executemany: {plain:.2f} µs with no index (in memory), "
+          f"{keyed:.2f} µs with a unique random 20-character key (WAL file)")
+    print(f"\nthe store's statements in a one-process load of {rows:,} rows ({args.firms:,} firms, {seconds:.1f} s):")
+    for label, secs in sorted(timed.seconds.items(), key=lambda item: -item[1])[:12]:
+        n = timed.rows[label]
+        print(f"  {secs:7.2f} s {n:>10,} rows {secs / max(n, 1) * 1e6:8.1f} µs  {label}")
+    print(f"  {total:7.2f} s in all ({total / seconds:.0%} of the load)")
+    print(f"ceiling from SQLite alone: {rows / total:,.0f} rows/s end to end "
+          f"(one writer at a time; the target of 50,000 allows {rows / 50_000:.1f} s in all)")
+
+
+if __name__ == "__main__":
+    main()
