@@ -53,3 +53,16 @@ def test_timed_connection_stores_what_the_plain_one_does_and_counts_every_link_u
 def test_driver_floor_measures_both_tables():
     plain, keyed = floor.driver_floor(2000)
     assert plain > 0 and keyed > 0
+
+
+def test_link_table_probe_runs_all_three_tables_small():
+    probe = floor.link_table_probe(parties=2000, stored=3000, timed=1000)
+    assert set(probe) == {"store", "hashed ends", "lean", "hashing"}
+    assert all(v > 0 for v in probe.values())
+
+
+def test_hash63_is_a_non_negative_sqlite_integer_and_stable():
+    values = [floor._hash63(f"per:{i}") for i in range(1000)]
+    assert all(0 <= v < 2**63 for v in values)
+    assert len(set(values)) == 1000
+    assert floor._hash63("per:1") == floor._hash63("per:1")
