@@ -3,7 +3,7 @@
     .venv/bin/python bench/sqlite_floor.py --firms 100000
 
 SQLite admits one writer at a time, so the time the store's statements take is a floor under
-any load, however fast the Python side becomes. This prints two things:
+any load, however fast the Python side becomes. This prints:
 
 1. *The driver's floor*: what Python's ``sqlite3`` takes to store one row of the links
    table's 14 columns with ``executemany``, with no index at all (in memory), and with one
@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 LINK_COLUMNS = "fid, kind, src, dst, start, end, ratio, amount, title, origin, srcfile, row, run, currency"
+LINK_INSERT = f"INSERT INTO links({LINK_COLUMNS}) VALUES ({','.join('?' * 14)})"
 LINK_TABLE = """CREATE TABLE links (id INTEGER PRIMARY KEY, fid TEXT NOT NULL, kind TEXT NOT NULL, src INTEGER NOT NULL,
     dst INTEGER NOT NULL, start INTEGER, end INTEGER, ratio REAL, amount REAL, title TEXT NOT NULL DEFAULT '',
     origin TEXT NOT NULL DEFAULT '', srcfile INTEGER, row INTEGER, run TEXT, currency TEXT NOT NULL DEFAULT '')"""
@@ -53,22 +54,11 @@ def _link_like_rows(n: int, seed: int) -> list[tuple[Any, ...]]:
              1, i, "3f2a9c0d1e2b4c5d6e7f8a9b", "") for i in range(n)]
 
 
-def _store_rows(conn: sqlite3.Connection, rows: list[tuple[Any, ...]], batch: int = 20_000) -> float:
-    """µs per row to store ``rows`` in ``links`` with executemany, one transaction per batch."""
-    sql = f"INSERT INTO links({LINK_COLUMNS}) VALUES ({','.join('?' * 14)})"
-    started = time.perf_counter()
-    for k in range(0, len(rows), batch):
-        conn.execute("BEGIN")
-        conn.executemany(sql, rows[k:k + batch])
-        conn.execute("COMMIT")
-    return (time.perf_counter() - started) / len(rows) * 1e6
-
-
 def driver_floor(n: int) -> tuple[float, float]:
     """(µs per row without any index in memory, µs per row with a unique random key in a WAL file)."""
     bare = sqlite3.connect(":memory:", isolation_level=None)
     bare.execute(LINK_TABLE)
-    plain = _store_rows(bare, _link_like_rows(n, 1))
+    plain = _batches(bare, LINK_INSERT, _link_like_rows(n, 1))
     bare.close()
     with tempfile.TemporaryDirectory() as tmp:
         conn = sqlite3.connect(os.path.join(tmp, "floor.sqlite"), isolation_level=None)
@@ -77,7 +67,7 @@ def driver_floor(n: int) -> tuple[float, float]:
         conn.execute("PRAGMA cache_size = -262144")
         conn.execute(LINK_TABLE)
         conn.execute("CREATE UNIQUE INDEX links_fid ON links(fid)")
-        keyed = _store_rows(conn, _link_like_rows(n, 2))
+        keyed = _batches(conn, LINK_INSERT, _link_like_rows(n, 2))
         conn.close()
     return plain, keyed
 
