@@ -13,7 +13,7 @@ from __future__ import annotations
 import gc
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 from functools import partial
@@ -25,6 +25,7 @@ from graph.store import GraphStore, InvalidInput
 from ingest.derive_plan import apply_derive, plan_derive
 from ingest.facts import CONVERTERS, Batch, Row, RowRejected
 from ingest.layouts import LAYOUTS, SiteMapping, recognise
+from ingest.mention_memory import MentionMemory
 from ingest.normalise import is_empty_mark
 from ingest.progress import progress_bar
 from ingest.readers import SUFFIXES, Unreadable, count_rows, file_sha256, open_table
@@ -448,20 +449,18 @@ def _flush(
         w.mark_file(sha, path, fs.kind, fs.rows, status)
     # remembered only once committed: a rolled-back batch must be written again
     if token is not None:
-        if len(_PUT) > _PUT_LIMIT:
-            _PUT.clear()
-        _PUT.update(fresh)
-        _PUT.update(fresh_names)
+        _PUT.remember(fresh)
+        _PUT.remember(fresh_names)
 
 
 # Mentions written before in this process: a person named in many rows is written once.
 # Only plain mentions (no registration attributes) are remembered; merging an identical
-# mention again would change nothing, so skipping it is exact. Bounded, per store.
-_PUT: set[tuple[Any, ...]] = set()
-_PUT_LIMIT = 2_000_000
+# mention again would change nothing, so skipping it is exact. Bounded; the store's token is
+# part of every key, so two stores opened by one process never share a mention.
+_PUT = MentionMemory()
 
 
-def _not_yet_put(token: Any, parties: list[Any]) -> tuple[list[Any], list[tuple[Any, ...]], set[str]]:
+def _not_yet_put(token: Any, parties: list[Any]) -> tuple[list[Any], list[Hashable], set[str]]:
     """Parties to write, the plain mentions among them to remember after the commit, and the
     keys of the mentions left out (stored before: they need no placeholder either)."""
     if token is None:
@@ -471,26 +470,26 @@ def _not_yet_put(token: Any, parties: list[Any]) -> tuple[list[Any], list[tuple[
         if p.attrs:
             out.append(p)
             continue
-        key = (token, p.key, p.kind, p.name, p.code, p.region, p.flags)
-        if key not in _PUT:
+        mark = _PUT.mark((token, p.key, p.kind, p.name, p.code, p.region, p.flags))
+        if mark not in _PUT:
             out.append(p)
-            fresh.append(key)
+            fresh.append(mark)
         else:
             stored.add(p.key)
     return out, fresh, stored
 
 
-def _not_yet_named(token: Any, names: Any) -> tuple[list[Any], list[tuple[Any, ...]]]:
+def _not_yet_named(token: Any, names: Any) -> tuple[list[Any], list[Hashable]]:
     """Names to write, and the undated ones to remember after the commit."""
     if token is None:
         return list(names), []
     out, fresh = [], []
     for n in names:
         if n.start is None and n.end is None:
-            key = (token, "name", n.party, n.name)
-            if key in _PUT:
+            mark = _PUT.mark((token, "name", n.party, n.name))
+            if mark in _PUT:
                 continue
-            fresh.append(key)
+            fresh.append(mark)
         out.append(n)
     return out, fresh
 
