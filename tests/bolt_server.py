@@ -20,6 +20,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,14 +118,18 @@ class FalkorProcess:
         return f"bolt://127.0.0.1:{self.bolt_port}"
 
     def stop(self) -> None:
-        """Stop the server and remove its directory."""
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+        """Stop the server and remove its directory; a server that died before keeps its
+        directory and says where its log is (tests after its death fail as unreachable)."""
+        if self.proc.poll() is not None:
+            warnings.warn(f"FalkorDB exited with {self.proc.returncode} before the end of the test session; "
+                          f"its log: {self.log}", stacklevel=2)
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
