@@ -51,8 +51,9 @@ def test_digest_tells_mentions_apart_and_ignores_flag_order():
     changed = [PERSON[:3] + ("张三丰",) + PERSON[4:], PERSON[:2] + (PartyKind.UNRESOLVED,) + PERSON[3:],
                PERSON[:6] + (frozenset({Flag.INVALID_ID}),), ("tok2",) + PERSON[1:], PERSON[:4]]
     assert len({base, *(mention_digest(k) for k in changed)}) == 1 + len(changed)
-    two = frozenset({Flag.INVALID_ID, Flag.NAME_ONLY})
-    assert mention_digest(PERSON[:6] + (two,)) == mention_digest(PERSON[:6] + (frozenset(reversed(sorted(two))),))
+    one_way = frozenset([Flag.INVALID_ID, Flag.NAME_ONLY])
+    other_way = frozenset([Flag.NAME_ONLY, Flag.INVALID_ID])
+    assert mention_digest(PERSON[:6] + (one_way,)) == mention_digest(PERSON[:6] + (other_way,))
     # the parts are joined with a separator: the count keeps different splits apart
     assert mention_digest(("a", "b")) != mention_digest(("a", "b", ""))
 
