@@ -110,8 +110,9 @@ def _probe_links(rng: random.Random, keys: list[str], n: int, start: int) -> lis
 
 
 def link_table_probe(parties: int = 580_000, stored: int = 860_000, timed: int = 200_000) -> dict[str, float]:
-    """µs per link upsert: the store's table and statement, the lean table, and the Python
-    hashing the lean one needs (per link: the fact and both ends)."""
+    """µs per link upsert: the store's table and statement, the same table with both ends
+    bound as key hashes, the lean table, and the Python hashing the lean one needs (per link:
+    the fact and both ends)."""
     from graph.backends.sqlite_rows import UPSERT_LINK
     from graph.backends.sqlite_schema import DDL
 
