@@ -4,7 +4,6 @@ the store ends the same; what it remembers only saves writes."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from graph.model import Flag, PartyKind
 from ingest import pipeline
 from ingest.demo import generate
 from ingest.mention_memory import MentionMemory, mention_digest
+from tests.stored_facts import stored_facts
 
 PERSON = ("tok", "per:110105194912310020", PartyKind.PERSON, "张三", "110105194912310020", "", frozenset())
 
@@ -58,20 +58,6 @@ def test_digest_tells_mentions_apart_and_ignores_flag_order():
     assert mention_digest(("a", "b")) != mention_digest(("a", "b", ""))
 
 
-def _tables(db: Path) -> dict[str, list[tuple]]:
-    """Every stored fact with its provenance, less row ids and the run's id (each ingest has its own)."""
-    conn = sqlite3.connect(db)
-    try:
-        out = {}
-        for table in ("parties", "names", "links", "records", "code_observations", "aliases"):
-            columns = [r[1] for r in conn.execute(f"PRAGMA table_info({table})") if r[1] not in ("id", "run")]
-            rows = conn.execute(f"SELECT {', '.join(columns)} FROM {table}").fetchall()
-            out[table] = sorted(rows, key=repr)
-        return out
-    finally:
-        conn.close()
-
-
 def _ingest(data: Path, db: Path, memory: MentionMemory, monkeypatch: pytest.MonkeyPatch) -> int:
     """Ingest with ``memory`` as the process's memory of mentions; the party upserts it ran."""
     monkeypatch.setattr(pipeline, "_PUT", memory)
@@ -97,6 +83,8 @@ def test_a_small_memory_turned_to_digests_stores_the_same_with_fewer_writes(tmp_
     digests = _ingest(data, tmp_path / "digests.sqlite", kept, monkeypatch)
     again = _ingest(data, tmp_path / "forgetful.sqlite", forgetful, monkeypatch)
     assert kept.digests and len(kept) > 200
-    assert _tables(tmp_path / "plain.sqlite") == _tables(tmp_path / "digests.sqlite") == \
-        _tables(tmp_path / "forgetful.sqlite")
+    stored = [stored_facts(tmp_path / f"{name}.sqlite", mention_provenance=True)
+              for name in ("plain", "digests", "forgetful")]
+    assert stored[0]["parties"] and stored[0]["names"]
+    assert stored[0] == stored[1] == stored[2]
     assert plain == digests < again

@@ -16,6 +16,7 @@ from ingest.demo import generate
 from ingest.layouts import recognise
 from ingest.pipeline import FileSummary, ingest_paths
 from ingest.readers import open_table
+from tests.stored_facts import FACT_TABLES, stored_facts
 
 
 @pytest.fixture(scope="module")
@@ -23,40 +24,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("demo-800")
     generate(out, firms=800, seed=5, progress=False, xlsx=False)
     return out
-
-
-# Every stored fact, as rows comparable between two stores: provenance by file path (source
-# ids are numbered as files are first seen), parties and links by key, no run ids.
-_FACTS = {
-    "parties": """SELECT p.key, p.kind, p.name, p.code, p.region, p.start, p.end, p.status, p.flags, p.attrs,
-                         p.primary_rank, CASE WHEN p.primary_rank > 0 THEN s.path END, CASE WHEN p.primary_rank > 0 THEN p.row END
-                  FROM parties p LEFT JOIN sources s ON s.id = p.src""",
-    "names": """SELECT n.party, n.name, n.nkey, n.start, n.end, CASE WHEN n.start != '' THEN s.path END,
-                       CASE WHEN n.start != '' THEN n.row END
-                FROM names n LEFT JOIN sources s ON s.id = n.src""",
-    "links": """SELECT l.fid, l.kind, a.key, b.key, l.start, l.end, l.ratio, l.amount, l.title, l.origin, s.path, l.row,
-                       l.currency
-                FROM links l JOIN parties a ON a.id = l.src JOIN parties b ON b.id = l.dst
-                LEFT JOIN sources s ON s.id = l.srcfile""",
-    "records": """SELECT r.fid, r.kind, r.subject, r.start, r.end, r.target, r.attrs, s.path, r.row
-                  FROM records r LEFT JOIN sources s ON s.id = r.srcfile""",
-    "aliases": "SELECT unresolved, resolved, reason FROM aliases",
-    "code_observations": """SELECT o.code, o.normalised, o.name, o.valid, o.kind, s.path, o.row
-                            FROM code_observations o LEFT JOIN sources s ON s.id = o.srcfile""",
-    "rejections": "SELECT file, row, col, value, reason FROM rejections",
-}
-
-
-def stored_facts(path: Path) -> dict[str, list[tuple[object, ...]]]:
-    """Every fact of the store at ``path``, sorted, per table.
-
-    Which of several rows first *mentioned* a party or an undated name depends on which
-    batch committed first, so that provenance is left out; a registration's is kept."""
-    conn = sqlite3.connect(path)
-    try:
-        return {table: sorted(conn.execute(sql).fetchall(), key=repr) for table, sql in _FACTS.items()}
-    finally:
-        conn.close()
 
 
 def test_two_workers_store_what_one_process_stores(demo, tmp_path, monkeypatch):
@@ -74,7 +41,7 @@ def test_two_workers_store_what_one_process_stores(demo, tmp_path, monkeypatch):
     assert sum(f.lock_held for f in summary.files) > 0 and all(f.lock_held >= 0 for f in summary.files)
     expected, got = stored_facts(tmp_path / "one.sqlite"), stored_facts(tmp_path / "two.sqlite")
     assert all(expected[t] for t in ("parties", "names", "links", "records", "aliases", "code_observations"))
-    for table in _FACTS:
+    for table in FACT_TABLES:
         missing = set(expected[table]) - set(got[table])
         extra = set(got[table]) - set(expected[table])
         assert not missing and not extra, f"{table}: missing {sorted(missing, key=repr)[:3]}, extra {sorted(extra, key=repr)[:3]}"

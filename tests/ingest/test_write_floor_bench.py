@@ -4,31 +4,17 @@ connection: the stand-in must change nothing the store does, and count what it r
 from __future__ import annotations
 
 import importlib.util
-import sqlite3
 from pathlib import Path
 
 from graph.backends.memory import open_store
 from ingest.demo import generate
 from ingest.pipeline import ingest_paths
+from tests.stored_facts import stored_facts
 
 _SPEC = importlib.util.spec_from_file_location("sqlite_floor", Path(__file__).parents[2] / "bench" / "sqlite_floor.py")
 assert _SPEC is not None and _SPEC.loader is not None
 floor = importlib.util.module_from_spec(_SPEC)
 _SPEC.loader.exec_module(floor)
-
-
-def _table_rows(db: Path) -> dict[str, list[tuple]]:
-    conn = sqlite3.connect(db)
-    try:
-        return {
-            "parties": sorted(conn.execute("SELECT key, kind, name, code, start, end, flags, attrs FROM parties")),
-            "links": sorted(conn.execute("SELECT fid, kind, start, end, origin FROM links")),
-            "names": sorted(conn.execute("SELECT party, name, start, end FROM names")),
-            "records": sorted(conn.execute("SELECT fid, kind, subject FROM records")),
-            "aliases": sorted(conn.execute("SELECT * FROM aliases")),
-        }
-    finally:
-        conn.close()
 
 
 def test_timed_connection_stores_what_the_plain_one_does_and_counts_every_link_upsert(tmp_path):
@@ -41,9 +27,10 @@ def test_timed_connection_stores_what_the_plain_one_does_and_counts_every_link_u
 
     assert rows == summary.rows > 0
     assert seconds > 0
-    assert _table_rows(tmp_path / "timed.sqlite") == _table_rows(tmp_path / "plain.sqlite")
+    facts = stored_facts(tmp_path / "timed.sqlite", mention_provenance=True)
+    assert facts == stored_facts(tmp_path / "plain.sqlite", mention_provenance=True)
     link_upserts = sum(n for label, n in timed.rows.items() if label.startswith("INSERT INTO links("))
-    stored = len(_table_rows(tmp_path / "timed.sqlite")["links"])
+    stored = len(facts["links"])
     deleted = sum(n for label, n in timed.rows.items() if label.startswith("DELETE FROM links"))
     # every stored link went through the timed upsert; re-derived ones were upserted, then deleted
     assert link_upserts >= stored + deleted > 0
