@@ -37,7 +37,6 @@ import sqlite3
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -121,16 +120,18 @@ class _Driver:
             self._conn = sqlite3.connect(path, isolation_level=None)
 
     def run(self, sql: str) -> None:
+        """One statement (its first row, if any, is stepped to and dropped)."""
+        self._conn.execute(sql)
+
+    def script(self, sql: str) -> None:
+        """Several statements."""
         if self.name == "apsw":
-            self._conn.execute(sql)  # apsw runs every statement of a script
+            self._conn.execute(sql)  # apsw runs every statement it is given
         else:
-            self._conn.executescript(sql) if ";" in sql.rstrip().rstrip(";") else self._conn.execute(sql)
+            self._conn.executescript(sql)
 
     def many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
         self._conn.executemany(sql, rows)
-
-    def count(self, table: str) -> int:
-        return next(iter(self._conn.execute(f"SELECT count(*) FROM {table}")))[0]
 
     def close(self) -> None:
         self._conn.close()
@@ -148,8 +149,7 @@ VARIANTS = {
 }
 
 
-def write_content(content: Content, path: str, variant: str, driver: str = "sqlite3",
-                  clock: Callable[[], float] = time.perf_counter) -> dict[str, float]:
+def write_content(content: Content, path: str, variant: str, driver: str = "sqlite3") -> dict[str, float]:
     """Write ``content`` into a fresh file at ``path`` the way ``variant`` says; seconds by step."""
     ddl, pragmas, batch, deferred = VARIANTS[variant]
     conn = _Driver(driver, path)
@@ -157,39 +157,39 @@ def write_content(content: Content, path: str, variant: str, driver: str = "sqli
     try:
         for pragma in pragmas:
             conn.run(f"PRAGMA {pragma}")
-        conn.run(ddl or bulk_ddl())
+        conn.script(ddl or bulk_ddl())
         if batch is None:
             conn.run("BEGIN")
         for table in TABLES:
             columns, rows = content[table]
             sql = f"INSERT INTO {table}({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-            started = clock()
+            started = time.perf_counter()
             for k in range(0, len(rows), batch or len(rows) or 1):
                 if batch is not None:
                     conn.run("BEGIN IMMEDIATE")
                 conn.many(sql, rows[k:k + batch] if batch else rows)
                 if batch is not None:
                     conn.run("COMMIT")
-            steps[f"insert {table}"] = clock() - started
+            steps[f"insert {table}"] = time.perf_counter() - started
         if batch is not None:
             conn.run("BEGIN IMMEDIATE")
-        started = clock()
+        started = time.perf_counter()
         conn.run("INSERT INTO names_fts(rowid, nkey) SELECT id, nkey FROM names WHERE length(nkey) >= 4")
-        steps["trigram name index"] = clock() - started
+        steps["trigram name index"] = time.perf_counter() - started
         if deferred:
             for name, sql in DEFERRED_INDEXES.items():
-                started = clock()
+                started = time.perf_counter()
                 conn.run(sql)
-                steps[f"index {name}"] = clock() - started
-        started = clock()
+                steps[f"index {name}"] = time.perf_counter() - started
+        started = time.perf_counter()
         for sql in READ_INDEXES.values():
             conn.run(sql)
-        steps["read indexes"] = clock() - started
-        started = clock()
+        steps["read indexes"] = time.perf_counter() - started
+        started = time.perf_counter()
         conn.run("COMMIT")
         if batch is not None:
             conn.run("PRAGMA wal_checkpoint(TRUNCATE)")
-        steps["commit"] = clock() - started
+        steps["commit"] = time.perf_counter() - started
     finally:
         conn.close()
     return steps
