@@ -194,54 +194,56 @@ def _dumps(value: dict[str, Any]) -> str:
     return dumps(value) or ""
 
 
-def _getter(positions: dict[str, int]) -> Any:
+def _each(path: Path, kind: str) -> Iterator[tuple[Any, list[Any]]]:
+    """Every row of a ``kind`` file: a getter of cells by canonical column, and the cells."""
+    rows, positions, table = _rows(path, kind)
+
     def get(cells: list[Any], column: str) -> Any:
         i = positions.get(column, -1)
         return cells[i] if 0 <= i < len(cells) else None
 
-    return get
+    try:
+        for _, cells in rows:
+            yield get, cells
+    finally:
+        table.close()
 
 
 def registration_calls(path: Path) -> tuple[int, set[str]]:
     """Only the checks and normalisers a registration row goes through, with no fact and no
     parameter row made: a floor under any way of converting registrations in Python with
     these checks. Returns the rows read and the keys of the firms (as the ingest keys them)."""
-    rows, positions, table = _rows(path, "registrations")
-    get = _getter(positions)
     n, keys = 0, set()
-    try:
-        for _, cells in rows:
-            n += 1
-            name, raw = _text(get(cells, "名称")), _raw(get(cells, "统一社会信用代码"))
-            if not name or not raw:
-                continue
-            try:
-                established, _ceased = parse_date(get(cells, "成立日期")), parse_date(get(cells, "注销日期"))
-                capital, currency = parse_amount(get(cells, "注册资本")), amount_currency(get(cells, "注册资本"))
-            except ValueError:
-                continue
-            if established is None:
-                continue
-            type_text, rep_name, rep_raw = _text(get(cells, "类型")), _text(get(cells, "法定代表人")), _raw(
-                get(cells, "法定代表人证件号码"))
-            kind = org_kind(type_text, normalise_code(raw), name)
-            firm = org_identity(raw, name, kind, rep_name)
-            keys.add(firm.key)
-            parts = split_org_name(name)
-            attrs = {"type": type_text, "capital": capital, "capital_currency": currency,
-                     "authority": _text(get(cells, "登记机关")), "scope": _text(get(cells, "经营范围")),
-                     "address": _text(get(cells, "住所")), "phone": normalise_phone(_raw(get(cells, "联系电话"))),
-                     "email": normalise_email(_raw(get(cells, "电子邮箱"))), "trade_name": parts.trade_name,
-                     "industry": parts.industry, "legal_form": parts.legal_form, "name_region": parts.region,
-                     "rep_name": rep_name, "rep_id": normalise_code(rep_raw),
-                     "status": _text(get(cells, "登记状态"))}
-            _dumps(attrs)
-            name_search_key(name)
-            if rep_name:
-                person_identity(rep_raw, rep_name, firm.key)
-                name_search_key(rep_name)
-    finally:
-        table.close()
+    for get, cells in _each(path, "registrations"):
+        n += 1
+        name, raw = _text(get(cells, "名称")), _raw(get(cells, "统一社会信用代码"))
+        if not name or not raw:
+            continue
+        try:
+            established, _ceased = parse_date(get(cells, "成立日期")), parse_date(get(cells, "注销日期"))
+            capital, currency = parse_amount(get(cells, "注册资本")), amount_currency(get(cells, "注册资本"))
+        except ValueError:
+            continue
+        if established is None:
+            continue
+        type_text, rep_name, rep_raw = _text(get(cells, "类型")), _text(get(cells, "法定代表人")), _raw(
+            get(cells, "法定代表人证件号码"))
+        kind = org_kind(type_text, normalise_code(raw), name)
+        firm = org_identity(raw, name, kind, rep_name)
+        keys.add(firm.key)
+        parts = split_org_name(name)
+        attrs = {"type": type_text, "capital": capital, "capital_currency": currency,
+                 "authority": _text(get(cells, "登记机关")), "scope": _text(get(cells, "经营范围")),
+                 "address": _text(get(cells, "住所")), "phone": normalise_phone(_raw(get(cells, "联系电话"))),
+                 "email": normalise_email(_raw(get(cells, "电子邮箱"))), "trade_name": parts.trade_name,
+                 "industry": parts.industry, "legal_form": parts.legal_form, "name_region": parts.region,
+                 "rep_name": rep_name, "rep_id": normalise_code(rep_raw),
+                 "status": _text(get(cells, "登记状态"))}
+        _dumps(attrs)
+        name_search_key(name)
+        if rep_name:
+            person_identity(rep_raw, rep_name, firm.key)
+            name_search_key(rep_name)
     return n, keys
 
 
@@ -249,29 +251,24 @@ def shareholder_calls(path: Path) -> tuple[int, set[str]]:
     """Only the checks and normalisers a shareholder row goes through, and the link's id:
     a floor under any way of converting shareholders. Returns the rows read and the
     holders' keys."""
-    rows, positions, table = _rows(path, "shareholders")
-    get = _getter(positions)
     n, keys = 0, set()
-    try:
-        for _, cells in rows:
-            n += 1
-            raw_firm, holder_name = _raw(get(cells, "统一社会信用代码")), _text(get(cells, "股东"))
-            if not raw_firm or not holder_name:
-                continue
-            firm = org_identity(raw_firm, "")
-            holder = any_identity(_raw(get(cells, "证照/证件号码")), holder_name, firm.key, _text(get(cells, "股东类型")))
-            try:
-                start, _end = parse_date(get(cells, "起始日期")), parse_date(get(cells, "终止日期"))
-                parse_ratio(get(cells, "出资比例"))
-                parse_amount(get(cells, "认缴出资额"))
-                amount_currency(get(cells, "认缴出资额"))
-            except ValueError:
-                continue
-            keys.add(holder.key)
-            fact_id(LinkKind.SHAREHOLDER, holder.key, firm.key, start)
-            name_search_key(holder_name)
-    finally:
-        table.close()
+    for get, cells in _each(path, "shareholders"):
+        n += 1
+        raw_firm, holder_name = _raw(get(cells, "统一社会信用代码")), _text(get(cells, "股东"))
+        if not raw_firm or not holder_name:
+            continue
+        firm = org_identity(raw_firm, "")
+        holder = any_identity(_raw(get(cells, "证照/证件号码")), holder_name, firm.key, _text(get(cells, "股东类型")))
+        try:
+            start, _end = parse_date(get(cells, "起始日期")), parse_date(get(cells, "终止日期"))
+            parse_ratio(get(cells, "出资比例"))
+            parse_amount(get(cells, "认缴出资额"))
+            amount_currency(get(cells, "认缴出资额"))
+        except ValueError:
+            continue
+        keys.add(holder.key)
+        fact_id(LinkKind.SHAREHOLDER, holder.key, firm.key, start)
+        name_search_key(holder_name)
     return n, keys
 
 
