@@ -209,67 +209,78 @@ def _each(path: Path, kind: str) -> Iterator[tuple[Any, list[Any]]]:
         table.close()
 
 
+def _calls(path: Path, kind: str, row_calls: Any) -> tuple[int, set[str]]:
+    """Run ``row_calls`` over every row of a ``kind`` file: (rows read, the keys it returned)."""
+    n, keys = 0, set()
+    for get, cells in _each(path, kind):
+        n += 1
+        key = row_calls(get, cells)
+        if key is not None:
+            keys.add(key)
+    return n, keys
+
+
 def registration_calls(path: Path) -> tuple[int, set[str]]:
     """Only the checks and normalisers a registration row goes through, with no fact and no
     parameter row made: a floor under any way of converting registrations in Python with
     these checks. Returns the rows read and the keys of the firms (as the ingest keys them)."""
-    n, keys = 0, set()
-    for get, cells in _each(path, "registrations"):
-        n += 1
-        name, raw = _text(get(cells, "名称")), _raw(get(cells, "统一社会信用代码"))
-        if not name or not raw:
-            continue
-        try:
-            established, _ceased = parse_date(get(cells, "成立日期")), parse_date(get(cells, "注销日期"))
-            capital, currency = parse_amount(get(cells, "注册资本")), amount_currency(get(cells, "注册资本"))
-        except ValueError:
-            continue
-        if established is None:
-            continue
-        type_text, rep_name, rep_raw = _text(get(cells, "类型")), _text(get(cells, "法定代表人")), _raw(
-            get(cells, "法定代表人证件号码"))
-        kind = org_kind(type_text, normalise_code(raw), name)
-        firm = org_identity(raw, name, kind, rep_name)
-        keys.add(firm.key)
-        parts = split_org_name(name)
-        attrs = {"type": type_text, "capital": capital, "capital_currency": currency,
-                 "authority": _text(get(cells, "登记机关")), "scope": _text(get(cells, "经营范围")),
-                 "address": _text(get(cells, "住所")), "phone": normalise_phone(_raw(get(cells, "联系电话"))),
-                 "email": normalise_email(_raw(get(cells, "电子邮箱"))), "trade_name": parts.trade_name,
-                 "industry": parts.industry, "legal_form": parts.legal_form, "name_region": parts.region,
-                 "rep_name": rep_name, "rep_id": normalise_code(rep_raw),
-                 "status": _text(get(cells, "登记状态"))}
-        _dumps(attrs)
-        name_search_key(name)
-        if rep_name:
-            person_identity(rep_raw, rep_name, firm.key)
-            name_search_key(rep_name)
-    return n, keys
+    return _calls(path, "registrations", _registration_calls)
+
+
+def _registration_calls(get: Any, cells: list[Any]) -> str | None:
+    name, raw = _text(get(cells, "名称")), _raw(get(cells, "统一社会信用代码"))
+    if not name or not raw:
+        return None
+    try:
+        established, _ceased = parse_date(get(cells, "成立日期")), parse_date(get(cells, "注销日期"))
+        capital, currency = parse_amount(get(cells, "注册资本")), amount_currency(get(cells, "注册资本"))
+    except ValueError:
+        return None
+    if established is None:
+        return None
+    type_text, rep_name, rep_raw = _text(get(cells, "类型")), _text(get(cells, "法定代表人")), _raw(
+        get(cells, "法定代表人证件号码"))
+    kind = org_kind(type_text, normalise_code(raw), name)
+    firm = org_identity(raw, name, kind, rep_name)
+    parts = split_org_name(name)
+    attrs = {"type": type_text, "capital": capital, "capital_currency": currency,
+             "authority": _text(get(cells, "登记机关")), "scope": _text(get(cells, "经营范围")),
+             "address": _text(get(cells, "住所")), "phone": normalise_phone(_raw(get(cells, "联系电话"))),
+             "email": normalise_email(_raw(get(cells, "电子邮箱"))), "trade_name": parts.trade_name,
+             "industry": parts.industry, "legal_form": parts.legal_form, "name_region": parts.region,
+             "rep_name": rep_name, "rep_id": normalise_code(rep_raw),
+             "status": _text(get(cells, "登记状态"))}
+    _dumps(attrs)
+    name_search_key(name)
+    if rep_name:
+        person_identity(rep_raw, rep_name, firm.key)
+        name_search_key(rep_name)
+    return firm.key
 
 
 def shareholder_calls(path: Path) -> tuple[int, set[str]]:
     """Only the checks and normalisers a shareholder row goes through, and the link's id:
     a floor under any way of converting shareholders. Returns the rows read and the
     holders' keys."""
-    n, keys = 0, set()
-    for get, cells in _each(path, "shareholders"):
-        n += 1
-        raw_firm, holder_name = _raw(get(cells, "统一社会信用代码")), _text(get(cells, "股东"))
-        if not raw_firm or not holder_name:
-            continue
-        firm = org_identity(raw_firm, "")
-        holder = any_identity(_raw(get(cells, "证照/证件号码")), holder_name, firm.key, _text(get(cells, "股东类型")))
-        try:
-            start, _end = parse_date(get(cells, "起始日期")), parse_date(get(cells, "终止日期"))
-            parse_ratio(get(cells, "出资比例"))
-            parse_amount(get(cells, "认缴出资额"))
-            amount_currency(get(cells, "认缴出资额"))
-        except ValueError:
-            continue
-        keys.add(holder.key)
-        fact_id(LinkKind.SHAREHOLDER, holder.key, firm.key, start)
-        name_search_key(holder_name)
-    return n, keys
+    return _calls(path, "shareholders", _shareholder_calls)
+
+
+def _shareholder_calls(get: Any, cells: list[Any]) -> str | None:
+    raw_firm, holder_name = _raw(get(cells, "统一社会信用代码")), _text(get(cells, "股东"))
+    if not raw_firm or not holder_name:
+        return None
+    firm = org_identity(raw_firm, "")
+    holder = any_identity(_raw(get(cells, "证照/证件号码")), holder_name, firm.key, _text(get(cells, "股东类型")))
+    try:
+        start, _end = parse_date(get(cells, "起始日期")), parse_date(get(cells, "终止日期"))
+        parse_ratio(get(cells, "出资比例"))
+        parse_amount(get(cells, "认缴出资额"))
+        amount_currency(get(cells, "认缴出资额"))
+    except ValueError:
+        return None
+    fact_id(LinkKind.SHAREHOLDER, holder.key, firm.key, start)
+    name_search_key(holder_name)
+    return holder.key
 
 
 def reading(path: Path) -> int:
