@@ -66,10 +66,13 @@ def test_every_way_writes_every_row_of_the_store_with_its_unique_keys(finished, 
     # the trigram index finds the long names the store's finds
     conn = sqlite3.connect(out)
     try:
-        found = conn.execute("SELECT count(*) FROM names_fts WHERE names_fts MATCH '\"有限公司\"'").fetchone()[0]
-        expected = sqlite3.connect(db).execute(
-            "SELECT count(*) FROM names_fts WHERE names_fts MATCH '\"有限公司\"'").fetchone()[0]
-        assert found == expected > 0
+        match = "SELECT count(*) FROM names_fts WHERE names_fts MATCH '\"有限公司\"'"
+        store = sqlite3.connect(db)
+        try:
+            expected = store.execute(match).fetchone()[0]
+        finally:
+            store.close()
+        assert conn.execute(match).fetchone()[0] == expected > 0
         # unique keys hold: a second copy of a stored party is refused
         key = conn.execute("SELECT key FROM parties LIMIT 1").fetchone()[0]
         with pytest.raises(sqlite3.IntegrityError):

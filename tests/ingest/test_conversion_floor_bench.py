@@ -1,5 +1,6 @@
-"""``bench/conversion_floor.py`` converts officers two ways: its direct way must make the rows
-the ingest's way makes, or its figure would be the cost of some other work."""
+"""``bench/conversion_floor.py`` measures floors under converting rows: its direct way with
+officers must make the rows the ingest's way makes, and its checks-alone floors must key what
+the ingest's converters key, or a figure would be the cost of some other work."""
 
 from __future__ import annotations
 
