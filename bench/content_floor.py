@@ -14,7 +14,8 @@ no look-up and no conflict to resolve:
    transactions of 20,000 rows, WAL, as the store opens its files;
 2. *bulk, batches*: the same tables without their unique keys while rows go in, then every
    index built at the end (a first load into an empty store could do this), WAL and
-   transactions of 20,000 rows: still durable, a crash loses no committed batch;
+   transactions of 20,000 rows: still durable, a crash loses no committed batch (a restart
+   would have to build the keys, or drop the load, before going on);
 3. *bulk, no journal*: as 2 in one transaction with no journal and no syncing at all: not
    crash-safe, so no store could use it; the floor under every durable way.
 
