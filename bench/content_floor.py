@@ -44,7 +44,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from graph.backends.sqlite_schema import DDL, READ_INDEXES  # noqa: E402
+from graph.backends.sqlite_schema import DDL, READ_INDEXES, STORE_PRAGMAS  # noqa: E402
 
 # the tables an ingest fills (the trigram index is rebuilt from names; meta, runs, files,
 # sources, aliases and link_mutations are small bookkeeping)
@@ -138,8 +138,7 @@ class _Driver:
         self._conn.close()
 
 
-DURABLE_PRAGMAS = ("journal_mode = WAL", "synchronous = NORMAL", "cache_size = -262144", "temp_store = MEMORY",
-                   "wal_autocheckpoint = 20000")  # as graph.backends.sqlite_schema.connect
+DURABLE_PRAGMAS = STORE_PRAGMAS  # as the store opens its files
 UNSAFE_PRAGMAS = ("journal_mode = OFF", "synchronous = OFF", "cache_size = -1048576", "temp_store = MEMORY",
                   "locking_mode = EXCLUSIVE")
 

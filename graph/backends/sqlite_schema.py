@@ -191,21 +191,30 @@ def migrate_undated_names(conn: sqlite3.Connection) -> None:
     conn.execute("COMMIT")
 
 
+# What every connection of the store runs after its busy timeout, in this order. A read-only
+# connection leaves out the journal mode, which only a writer may set. (bench/content_floor.py
+# opens its files with these too, so its figures stay those of the store's settings.)
+STORE_PRAGMAS = (
+    "journal_mode = WAL",
+    # NORMAL in WAL mode: a committed batch survives a process crash (SIGKILL); only a
+    # power cut may lose the newest batches, and never leaves a partial one.
+    "synchronous = NORMAL",
+    "cache_size = -262144",  # 256 MiB page cache
+    "temp_store = MEMORY",
+    "wal_autocheckpoint = 20000",  # fewer, larger checkpoints during bulk ingest
+)
+
+
 def connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
-    """Open the database with the pragmas the store relies on."""
+    """Open the database with the pragmas the store relies on (:data:`STORE_PRAGMAS`)."""
     if readonly:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False, isolation_level=None)
     else:
         conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
     conn.execute("PRAGMA busy_timeout = 30000")
-    if not readonly:
-        conn.execute("PRAGMA journal_mode = WAL")
-    # NORMAL in WAL mode: a committed batch survives a process crash (SIGKILL); only a
-    # power cut may lose the newest batches, and never leaves a partial one.
-    conn.execute("PRAGMA synchronous = NORMAL")
-    conn.execute("PRAGMA cache_size = -262144")  # 256 MiB page cache
-    conn.execute("PRAGMA temp_store = MEMORY")
-    conn.execute("PRAGMA wal_autocheckpoint = 20000")  # fewer, larger checkpoints during bulk ingest
+    for pragma in STORE_PRAGMAS:
+        if not (readonly and pragma.startswith("journal_mode")):
+            conn.execute(f"PRAGMA {pragma}")
     return conn
 
 
